@@ -1,0 +1,361 @@
+"""Cell expressions: each node evaluates itself (Excel semantics) and renders
+itself as Excel formula text, side by side, so value and formula cannot drift.
+
+Python operators build trees, so lesson code reads like the math:
+``pred = b + a * x`` where ``a``, ``b`` and ``x`` are cell references.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from . import address, semantics
+from .errors import VALUE, ExcelError
+from .functions import FUNCTIONS
+from .semantics import Grid, Value
+
+# Excel's operator precedence, loosest first. Unary minus binds tighter than ^,
+# so -2^2 is 4.
+PREC_COMPARE, PREC_ADD, PREC_MUL, PREC_POW, PREC_NEG, PREC_ATOM = 1, 3, 4, 5, 6, 7
+_PREC = {"+": PREC_ADD, "-": PREC_ADD, "*": PREC_MUL, "/": PREC_MUL, "^": PREC_POW}
+_PREC.update({op: PREC_COMPARE for op in semantics.COMPARISONS})
+
+
+class Context(Protocol):
+    """What an expression needs from the workbook while it evaluates."""
+
+    def cell(self, sheet: str, row: int, col: int) -> Value: ...
+
+    def grid(self, sheet: str, row1: int, col1: int, row2: int, col2: int) -> Grid: ...
+
+
+def lift(x: object) -> Expr:
+    """Wrap a Python constant as a Const node; leave expressions alone."""
+    if isinstance(x, Expr):
+        return x
+    if isinstance(x, bool | str | ExcelError):
+        return Const(x)
+    if isinstance(x, int | float):
+        return Const(float(x))
+    raise TypeError(f"cannot use {type(x).__name__} in a cell expression")
+
+
+def _scalar(v: Value | Grid) -> Value:
+    """A range used where one value belongs is #VALUE! unless it is one cell."""
+    if isinstance(v, Grid):
+        return v.values[0] if v.rows * v.cols == 1 else VALUE
+    return v
+
+
+class Expr:
+    """Base of all nodes."""
+
+    __slots__ = ()
+    prec = PREC_ATOM
+
+    def evaluate(self, ctx: Context) -> Value | Grid:
+        raise NotImplementedError
+
+    def render(self, host: str) -> str:
+        """Formula text without the leading '=', as seen from sheet `host`."""
+        raise NotImplementedError
+
+    def formula(self, host: str) -> str:
+        return "=" + self.render(host)
+
+    def children(self) -> tuple[Expr, ...]:
+        return ()
+
+    def walk(self) -> Iterator[Expr]:
+        yield self
+        for child in self.children():
+            yield from child.walk()
+
+    def __add__(self, other: object) -> Expr:
+        return BinOp("+", self, lift(other))
+
+    def __radd__(self, other: object) -> Expr:
+        return BinOp("+", lift(other), self)
+
+    def __sub__(self, other: object) -> Expr:
+        return BinOp("-", self, lift(other))
+
+    def __rsub__(self, other: object) -> Expr:
+        return BinOp("-", lift(other), self)
+
+    def __mul__(self, other: object) -> Expr:
+        return BinOp("*", self, lift(other))
+
+    def __rmul__(self, other: object) -> Expr:
+        return BinOp("*", lift(other), self)
+
+    def __truediv__(self, other: object) -> Expr:
+        return BinOp("/", self, lift(other))
+
+    def __rtruediv__(self, other: object) -> Expr:
+        return BinOp("/", lift(other), self)
+
+    def __pow__(self, other: object) -> Expr:
+        return BinOp("^", self, lift(other))
+
+    def __rpow__(self, other: object) -> Expr:
+        return BinOp("^", lift(other), self)
+
+    def __neg__(self) -> Expr:
+        return Neg(self)
+
+    def __lt__(self, other: object) -> Expr:
+        return BinOp("<", self, lift(other))
+
+    def __le__(self, other: object) -> Expr:
+        return BinOp("<=", self, lift(other))
+
+    def __gt__(self, other: object) -> Expr:
+        return BinOp(">", self, lift(other))
+
+    def __ge__(self, other: object) -> Expr:
+        return BinOp(">=", self, lift(other))
+
+    def eq(self, other: object) -> Expr:
+        """Excel's `=` comparison (Python's == stays structural)."""
+        return BinOp("=", self, lift(other))
+
+    def ne(self, other: object) -> Expr:
+        return BinOp("<>", self, lift(other))
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and self._key() == other._key()  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self._key()))
+
+    def _key(self) -> tuple:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} ={self.render('')}>"
+
+
+def render_number(x: float) -> str:
+    """Shortest text that reads back as the same double; integers without '.0'."""
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return repr(x).upper().replace("E+", "E")
+
+
+class Const(Expr):
+    __slots__ = ("value",)
+
+    def __init__(self, value: float | str | bool | ExcelError) -> None:
+        self.value = value
+
+    @property
+    def prec(self) -> int:  # type: ignore[override]
+        v = self.value
+        return PREC_NEG if type(v) is float and (v < 0 or str(v) == "-0.0") else PREC_ATOM
+
+    def evaluate(self, ctx: Context) -> Value:
+        return self.value
+
+    def render(self, host: str) -> str:
+        v = self.value
+        if type(v) is bool:
+            return "TRUE" if v else "FALSE"
+        if type(v) is float:
+            return render_number(v)
+        if type(v) is ExcelError:
+            return v.code
+        return '"' + str(v).replace('"', '""') + '"'
+
+    def _key(self) -> tuple:
+        return (type(self.value).__name__, self.value)
+
+
+class Ref(Expr):
+    """A reference to one cell, relative or absolute, on any sheet."""
+
+    __slots__ = ("sheet", "row", "col", "abs_row", "abs_col")
+
+    def __init__(
+        self, sheet: str, row: int, col: int, abs_row: bool = False, abs_col: bool = False
+    ) -> None:
+        self.sheet, self.row, self.col = sheet, row, col
+        self.abs_row, self.abs_col = abs_row, abs_col
+
+    def evaluate(self, ctx: Context) -> Value:
+        return ctx.cell(self.sheet, self.row, self.col)
+
+    def render(self, host: str) -> str:
+        text = address.render(self.row, self.col, self.abs_row, self.abs_col)
+        return text if self.sheet == host else f"{address.quote_sheet(self.sheet)}!{text}"
+
+    def to(self, end: Ref) -> Range:
+        """The range from this cell to `end` (same sheet): ``c.ref('B3').to(c.ref('B7'))``."""
+        if end.sheet != self.sheet:
+            raise ValueError("a range lies on one sheet")
+        return Range(self, end)
+
+    def _key(self) -> tuple:
+        return (self.sheet, self.row, self.col, self.abs_row, self.abs_col)
+
+
+class Range(Expr):
+    """A rectangular range; evaluates to a Grid for the functions that take one."""
+
+    __slots__ = ("first", "last")
+
+    def __init__(self, first: Ref, last: Ref) -> None:
+        self.first, self.last = first, last
+
+    @property
+    def sheet(self) -> str:
+        return self.first.sheet
+
+    def bounds(self) -> tuple[int, int, int, int]:
+        a, b = self.first, self.last
+        return min(a.row, b.row), min(a.col, b.col), max(a.row, b.row), max(a.col, b.col)
+
+    def evaluate(self, ctx: Context) -> Grid:
+        return ctx.grid(self.sheet, *self.bounds())
+
+    def render(self, host: str) -> str:
+        last = address.render(self.last.row, self.last.col, self.last.abs_row, self.last.abs_col)
+        return f"{self.first.render(host)}:{last}"
+
+    def _key(self) -> tuple:
+        return (self.first._key(), self.last._key())
+
+
+class BinOp(Expr):
+    __slots__ = ("op", "left", "right")
+
+    def __init__(self, op: str, left: Expr, right: Expr) -> None:
+        if op not in _PREC:
+            raise ValueError(f"unknown operator {op!r}")
+        self.op, self.left, self.right = op, left, right
+
+    @property
+    def prec(self) -> int:  # type: ignore[override]
+        return _PREC[self.op]
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.left, self.right)
+
+    def evaluate(self, ctx: Context) -> Value:
+        a = _scalar(self.left.evaluate(ctx))
+        b = _scalar(self.right.evaluate(ctx))
+        if self.prec == PREC_COMPARE:
+            return semantics.compare(self.op, a, b)
+        return semantics.BINARY[self.op](a, b)
+
+    def render(self, host: str) -> str:
+        # Excel's binary operators are all left-associative: a right operand of
+        # equal precedence needs parentheses (a-(b-c)), a left one does not.
+        left = self.left.render(host)
+        if self.left.prec < self.prec:
+            left = f"({left})"
+        right = self.right.render(host)
+        if self.right.prec <= self.prec or (self.op in "+-" and right.startswith("-")):
+            right = f"({right})"
+        return f"{left}{self.op}{right}"
+
+    def _key(self) -> tuple:
+        return (self.op, self.left, self.right)
+
+
+class Neg(Expr):
+    __slots__ = ("operand",)
+    prec = PREC_NEG
+
+    def __init__(self, operand: Expr) -> None:
+        self.operand = operand
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
+
+    def evaluate(self, ctx: Context) -> Value:
+        return semantics.negate(_scalar(self.operand.evaluate(ctx)))
+
+    def render(self, host: str) -> str:
+        inner = self.operand.render(host)
+        return f"-({inner})" if self.operand.prec < PREC_NEG else f"-{inner}"
+
+    def _key(self) -> tuple:
+        return (self.operand,)
+
+
+class Call(Expr):
+    """A worksheet function call, e.g. ``Call('EXP', x)``; see functions.FUNCTIONS."""
+
+    __slots__ = ("name", "args")
+
+    def __init__(self, name: str, *args: object) -> None:
+        fn = FUNCTIONS.get(name)
+        if fn is None:
+            raise ValueError(f"unsupported function {name}")
+        if len(args) < fn.min_args or (fn.max_args is not None and len(args) > fn.max_args):
+            raise ValueError(f"{name} takes {fn.min_args}..{fn.max_args} arguments")
+        self.name, self.args = name, tuple(lift(a) for a in args)
+
+    def children(self) -> tuple[Expr, ...]:
+        return self.args
+
+    def evaluate(self, ctx: Context) -> Value:
+        values = [a.evaluate(ctx) for a in self.args]
+        return FUNCTIONS[self.name].impl(*values)
+
+    def render(self, host: str) -> str:
+        return f"{self.name}({','.join(a.render(host) for a in self.args)})"
+
+    def _key(self) -> tuple:
+        return (self.name, self.args)
+
+
+class If(Expr):
+    """IF(condition, then, else): only the branch taken is evaluated, as in Excel."""
+
+    __slots__ = ("cond", "then", "other")
+
+    def __init__(self, cond: object, then: object, other: object = False) -> None:
+        self.cond, self.then, self.other = lift(cond), lift(then), lift(other)
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.cond, self.then, self.other)
+
+    def evaluate(self, ctx: Context) -> Value:
+        cond = semantics.to_bool(_scalar(self.cond.evaluate(ctx)))
+        if type(cond) is ExcelError:
+            return cond
+        return _scalar((self.then if cond else self.other).evaluate(ctx))
+
+    def render(self, host: str) -> str:
+        return f"IF({self.cond.render(host)},{self.then.render(host)},{self.other.render(host)})"
+
+    def _key(self) -> tuple:
+        return (self.cond, self.then, self.other)
+
+
+def _function(name: str) -> Callable[..., Expr]:
+    def build(*args: object) -> Expr:
+        return Call(name, *args)
+
+    build.__name__ = name.lower()
+    build.__doc__ = f"Excel's {name}(...) as an expression."
+    return build
+
+
+exp = _function("EXP")
+ln = _function("LN")
+log = _function("LOG")
+sqrt = _function("SQRT")
+abs_ = _function("ABS")
+sum_ = _function("SUM")
+sumsq = _function("SUMSQ")
+sumproduct = _function("SUMPRODUCT")
+count = _function("COUNT")
+average = _function("AVERAGE")
+max_ = _function("MAX")
+min_ = _function("MIN")
+match = _function("MATCH")
+index = _function("INDEX")

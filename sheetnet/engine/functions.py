@@ -1,0 +1,247 @@
+"""Excel's worksheet functions, one plain Python function each.
+
+Arguments arrive evaluated: a scalar Value, or a Grid for a range. Errors
+propagate as values. Where Excel has a quirk, the docstring says so.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from .errors import DIV0, NA, NUM, REF, VALUE, ExcelError
+from .semantics import Grid, Value, compare, finite, to_number
+
+Arg = Value | Grid
+
+
+def _number_arg(v: Arg) -> float | ExcelError:
+    if isinstance(v, Grid):
+        if v.rows * v.cols != 1:
+            return VALUE
+        v = v.values[0]
+    return to_number(v)
+
+
+def _numbers(args: tuple[Arg, ...]) -> Iterator[float | ExcelError]:
+    """The numbers SUM-like functions see: in ranges, only numbers (text, logicals
+    and empty cells are skipped); typed directly, any scalar that coerces."""
+    for arg in args:
+        if isinstance(arg, Grid):
+            for v in arg.values:
+                t = type(v)
+                if t is float or t is ExcelError:
+                    yield v  # type: ignore[misc]
+        else:
+            yield to_number(arg)
+
+
+def _unary(fn: Callable[[float], Value]) -> Callable[[Arg], Value]:
+    def wrapped(x: Arg) -> Value:
+        x = _number_arg(x)
+        return x if type(x) is ExcelError else fn(x)  # type: ignore[arg-type]
+
+    return wrapped
+
+
+def _exp(x: float) -> Value:
+    """EXP: overflow (x above about 709.78) is #NUM!."""
+    try:
+        return finite(math.exp(x))
+    except OverflowError:
+        return NUM
+
+
+def _ln(x: float) -> Value:
+    """LN: natural log; zero or negative is #NUM!."""
+    return math.log(x) if x > 0.0 else NUM
+
+
+def _sqrt(x: float) -> Value:
+    """SQRT: negative is #NUM!."""
+    return math.sqrt(x) if x >= 0.0 else NUM
+
+
+def LOG(x: Arg, base: Arg = 10.0) -> Value:
+    """LOG: base 10 by default (not e, unlike numpy and PyTorch); base 1 is #DIV/0!."""
+    x, base = _number_arg(x), _number_arg(base)
+    if type(x) is ExcelError:
+        return x
+    if type(base) is ExcelError:
+        return base
+    if x <= 0.0 or base <= 0.0:  # type: ignore[operator]
+        return NUM
+    if base == 10.0:
+        return math.log10(x)  # type: ignore[arg-type]
+    if base == 1.0:
+        return DIV0
+    return finite(math.log(x) / math.log(base))  # type: ignore[arg-type]
+
+
+def SUM(*args: Arg) -> Value:
+    total = 0.0
+    for v in _numbers(args):
+        if type(v) is ExcelError:
+            return v
+        total += v  # type: ignore[operator]
+    return finite(total)
+
+
+def SUMSQ(*args: Arg) -> Value:
+    total = 0.0
+    for v in _numbers(args):
+        if type(v) is ExcelError:
+            return v
+        total += v * v  # type: ignore[operator]
+    return finite(total)
+
+
+def COUNT(*args: Arg) -> Value:
+    """COUNT: how many numbers; errors and text are not counted, not propagated."""
+    n = 0
+    for arg in args:
+        values = arg.values if isinstance(arg, Grid) else [arg]
+        for v in values:
+            if type(v) is float or (not isinstance(arg, Grid) and type(to_number(v)) is float):
+                n += 1
+    return float(n)
+
+
+def AVERAGE(*args: Arg) -> Value:
+    total, n = 0.0, 0
+    for v in _numbers(args):
+        if type(v) is ExcelError:
+            return v
+        total += v  # type: ignore[operator]
+        n += 1
+    return finite(total / n) if n else DIV0
+
+
+def _extreme(pick: Callable[[float, float], float], args: tuple[Arg, ...]) -> Value:
+    """MAX/MIN: 0 when there are no numbers at all."""
+    best: float | None = None
+    for v in _numbers(args):
+        if type(v) is ExcelError:
+            return v
+        best = v if best is None else pick(best, v)  # type: ignore[arg-type]
+    return 0.0 if best is None else best
+
+
+def MAX(*args: Arg) -> Value:
+    return _extreme(max, args)
+
+
+def MIN(*args: Arg) -> Value:
+    return _extreme(min, args)
+
+
+def SUMPRODUCT(*args: Arg) -> Value:
+    """SUMPRODUCT: ranges of one shape; non-numbers count as 0, errors propagate."""
+    grids = [a if isinstance(a, Grid) else Grid(1, 1, [a]) for a in args]
+    shape = (grids[0].rows, grids[0].cols)
+    if any((g.rows, g.cols) != shape for g in grids):
+        return VALUE
+    total = 0.0
+    for cells in zip(*(g.values for g in grids)):
+        product = 1.0
+        for v in cells:
+            if type(v) is ExcelError:
+                return v
+            product *= v if type(v) is float else 0.0  # type: ignore[operator]
+        total += product
+    return finite(total)
+
+
+def MATCH(lookup: Arg, within: Arg, match_type: Arg = 1.0) -> Value:
+    """MATCH: 1-based position in a one-row or one-column range.
+
+    match_type 1 (the default) finds the largest value <= lookup, -1 the smallest
+    value >= lookup, and among equal values the last one; 0 the first exact match
+    (text case-insensitive). Excel does a binary search for 1 and -1, which agrees
+    with this on sorted data; on unsorted data we keep this well-defined reading,
+    which is also LibreOffice's answer on the lessons' ranges.
+    """
+    if isinstance(lookup, Grid):
+        lookup = lookup.values[0] if lookup.rows * lookup.cols == 1 else VALUE
+    kind = _number_arg(match_type)
+    for v in (lookup, kind):
+        if type(v) is ExcelError:
+            return v
+    if not isinstance(within, Grid) or min(within.rows, within.cols) != 1:
+        return NA
+    kind = -1.0 if kind < 0 else (1.0 if kind > 0 else 0.0)  # type: ignore[operator]
+    best: int | None = None
+    for i, v in enumerate(within.values):
+        if v is None or type(v) is ExcelError or type(v) is not type(lookup):
+            continue
+        if kind == 0.0:
+            if compare("=", v, lookup) is True:
+                return float(i + 1)
+            continue
+        fits = compare("<=" if kind > 0 else ">=", v, lookup) is True
+        if fits and (
+            best is None or compare(">" if kind > 0 else "<", within.values[best], v) is not True
+        ):
+            best = i
+    return NA if best is None else float(best + 1)
+
+
+def INDEX(within: Arg, row: Arg, col: Arg | None = None) -> Value:
+    """INDEX: the cell at (row, col), 1-based. For a one-row range a single index
+    picks the column. Out of range is #REF!."""
+    if not isinstance(within, Grid):
+        within = Grid(1, 1, [within])
+    r = _number_arg(row)
+    c = _number_arg(col) if col is not None else 0.0
+    for v in (r, c):
+        if type(v) is ExcelError:
+            return v
+    r, c = int(r), int(c)  # type: ignore[arg-type]
+    if col is None and within.rows == 1:
+        r, c = 1, r
+    elif col is None:
+        c = 1
+    if within.cols == 1 and c == 0:
+        c = 1
+    if not (1 <= r <= within.rows and 1 <= c <= within.cols):
+        return REF
+    return within.at(r - 1, c - 1)
+
+
+def ABS(x: Arg) -> Value:
+    x = _number_arg(x)
+    return x if type(x) is ExcelError else abs(x)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class Function:
+    """A worksheet function: its implementation and how many arguments it takes."""
+
+    name: str
+    impl: Callable[..., Value]
+    min_args: int
+    max_args: int | None
+
+
+FUNCTIONS: dict[str, Function] = {
+    f.name: f
+    for f in (
+        Function("EXP", _unary(_exp), 1, 1),
+        Function("LN", _unary(_ln), 1, 1),
+        Function("LOG", LOG, 1, 2),
+        Function("SQRT", _unary(_sqrt), 1, 1),
+        Function("ABS", ABS, 1, 1),
+        Function("SUM", SUM, 1, None),
+        Function("SUMSQ", SUMSQ, 1, None),
+        Function("SUMPRODUCT", SUMPRODUCT, 1, None),
+        Function("COUNT", COUNT, 1, None),
+        Function("AVERAGE", AVERAGE, 1, None),
+        Function("MAX", MAX, 1, None),
+        Function("MIN", MIN, 1, None),
+        Function("MATCH", MATCH, 2, 3),
+        Function("INDEX", INDEX, 2, 3),
+    )
+}
+# IF is not here: it evaluates only the branch it takes, so the expression tree
+# handles it (see expr.If).

@@ -1,0 +1,176 @@
+"""Excel's value semantics, written down once: coercion, operators, comparisons.
+
+A value is a float, a str, a bool, an ExcelError, or None (an empty cell).
+Every arithmetic result that is not a finite double becomes #NUM!, as in Excel.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import DIV0, NUM, VALUE, ExcelError
+
+Value = float | str | bool | ExcelError | None
+
+
+class Grid:
+    """The value of a range: its cells' values, row by row."""
+
+    __slots__ = ("rows", "cols", "values")
+
+    def __init__(self, rows: int, cols: int, values: list[Value]) -> None:
+        self.rows, self.cols, self.values = rows, cols, values
+
+    def at(self, row: int, col: int) -> Value:
+        return self.values[row * self.cols + col]
+
+
+def to_number(v: Value) -> float | ExcelError:
+    """Coerce a scalar for arithmetic: empty is 0, TRUE is 1, numeric text parses."""
+    t = type(v)
+    if t is float:
+        return v  # type: ignore[return-value]
+    if t is bool or t is int:
+        return float(v)  # type: ignore[arg-type]
+    if v is None:
+        return 0.0
+    if t is ExcelError:
+        return v  # type: ignore[return-value]
+    if t is str:
+        try:
+            x = float(v.strip())  # type: ignore[union-attr]
+        except ValueError:
+            return VALUE
+        return x if math.isfinite(x) else VALUE
+    return VALUE
+
+
+def to_bool(v: Value) -> bool | ExcelError:
+    """Coerce a condition: numbers are TRUE when non-zero, text must be TRUE/FALSE."""
+    t = type(v)
+    if t is bool:
+        return v  # type: ignore[return-value]
+    if t is float or t is int:
+        return v != 0
+    if v is None:
+        return False
+    if t is ExcelError:
+        return v  # type: ignore[return-value]
+    upper = v.upper()  # type: ignore[union-attr]
+    if upper in ("TRUE", "FALSE"):
+        return upper == "TRUE"
+    return VALUE
+
+
+def finite(x: float) -> float | ExcelError:
+    """Excel has no infinities or NaN: an overflowed result is #NUM!."""
+    return x if x - x == 0.0 else NUM
+
+
+def add(a: Value, b: Value) -> Value:
+    a, b = to_number(a), to_number(b)
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
+    return finite(a + b)  # type: ignore[operator]
+
+
+def sub(a: Value, b: Value) -> Value:
+    a, b = to_number(a), to_number(b)
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
+    return finite(a - b)  # type: ignore[operator]
+
+
+def mul(a: Value, b: Value) -> Value:
+    a, b = to_number(a), to_number(b)
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
+    return finite(a * b)  # type: ignore[operator]
+
+
+def div(a: Value, b: Value) -> Value:
+    a, b = to_number(a), to_number(b)
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
+    if b == 0.0:
+        return DIV0
+    return finite(a / b)  # type: ignore[operator]
+
+
+def power(a: Value, b: Value) -> Value:
+    """a^b. Excel: 0^0 is #NUM!, 0^negative is #DIV/0!, negative^fraction is #NUM!."""
+    a, b = to_number(a), to_number(b)
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
+    if a == 0.0:
+        if b == 0.0:
+            return NUM
+        if b < 0.0:  # type: ignore[operator]
+            return DIV0
+    if a < 0.0 and not float(b).is_integer():  # type: ignore[operator, arg-type]
+        return NUM
+    try:
+        return finite(math.pow(a, b))  # type: ignore[arg-type]
+    except (OverflowError, ValueError):
+        return NUM
+
+
+def negate(a: Value) -> Value:
+    a = to_number(a)
+    if type(a) is ExcelError:
+        return a
+    return -a  # type: ignore[operator]
+
+
+def _rank(v: Value) -> int:
+    """Excel orders numbers < text < logicals when comparing different types."""
+    t = type(v)
+    if t is bool:
+        return 2
+    if t is str:
+        return 1
+    return 0
+
+
+def compare(op: str, a: Value, b: Value) -> Value:
+    """=, <>, <, >, <=, >= with Excel's rules: text case-insensitive, empty as 0 or ''."""
+    if type(a) is ExcelError:
+        return a
+    if type(b) is ExcelError:
+        return b
+    if a is None:
+        a = "" if type(b) is str else (False if type(b) is bool else 0.0)
+    if b is None:
+        b = "" if type(a) is str else (False if type(a) is bool else 0.0)
+    ra, rb = _rank(a), _rank(b)
+    if ra != rb:
+        x, y = ra, rb
+    elif ra == 1:
+        x, y = a.lower(), b.lower()  # type: ignore[union-attr]
+    else:
+        x, y = float(a), float(b)  # type: ignore[arg-type]
+    if op == "=":
+        return x == y
+    if op == "<>":
+        return x != y
+    if op == "<":
+        return x < y  # type: ignore[operator]
+    if op == ">":
+        return x > y  # type: ignore[operator]
+    if op == "<=":
+        return x <= y  # type: ignore[operator]
+    return x >= y  # type: ignore[operator]
+
+
+BINARY = {"+": add, "-": sub, "*": mul, "/": div, "^": power}
+COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")

@@ -1,0 +1,178 @@
+"""entropy_example: softmax, sigmoid, binary cross-entropy and NLL, cell by cell.
+
+Addresses and formulas follow the original workbook (see the project's spec);
+OFFSET is replaced by INDEX, and natural-log versions of the losses sit to the
+right of the faithful base-10 cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..engine import If, Sheet, Workbook, average, exp, index, ln, log, match, sum_
+
+CLASSES = ("cat", "dog", "plane", "fish", "building")
+OUTPUTS = (
+    0.021789294543326676,
+    -2.488055919486013,
+    -1.7505557283129267,
+    2.070409245987718,
+    1.2502573466234175,
+)
+SHIFT = 1.442838937972  # image 2's outputs are image 1's minus this (about)
+OUTPUTS_2 = (
+    -1.4210496434287527,
+    -3.9308948574580924,
+    -3.1933946662850063,
+    0.6275703080156385,
+    -0.19258159134866187,
+)
+LABELS_PREDS = ((1, 0.5), (1, 0.98), (0, 0.9), (0, 0.5), (1, 0.9))
+
+
+@dataclass(frozen=True)
+class EntropyParams:
+    """The lesson's inputs; the defaults are the original workbook's."""
+
+    classes: tuple[str, ...] = CLASSES
+    outputs: tuple[float, ...] = OUTPUTS
+    outputs_2: tuple[float, ...] = OUTPUTS_2
+    labels_preds: tuple[tuple[float, float], ...] = LABELS_PREDS
+
+    def __post_init__(self) -> None:
+        if not (len(self.classes) == len(self.outputs) == len(self.outputs_2) == 5):
+            raise ValueError("the softmax sheet has exactly five classes")
+        if len(self.labels_preds) != 5:
+            raise ValueError("the entropy sheets have exactly five rows")
+
+
+def build(params: EntropyParams | None = None) -> Workbook:
+    p = params or EntropyParams()
+    wb = Workbook(title="entropy_example")
+    _softmax(wb, p)
+    _entropy(wb, p)
+    _log_entropy(wb, p)
+    return wb
+
+
+def _softmax(wb: Workbook, p: EntropyParams) -> None:
+    s = wb.add_sheet("softmax")
+    s.header("B1", "Image 1")
+    s.header("G1", "Image 2")
+    s.header("K1", "binary")
+    for col, text in zip("BCD", ("output", "exp", "softmax")):
+        s.header(f"{col}2", text)
+    for col, text in zip("GHI", ("output", "exp", "softmax")):
+        s.header(f"{col}2", text)
+    s.header("K2", "Image 1")
+    s.header("L2", "Image 2")
+    for i, name in enumerate(p.classes):
+        n = i + 3
+        s.input(f"A{n}", name)
+        first = i == 0  # notes go on the first row of a column
+        s.formula(f"F{n}", s.ref(f"A{n}"), note="image 2's classes: the same" if first else None)
+        s.input(f"B{n}", p.outputs[i], note="the model's output (logit)" if first else None)
+        s.input(
+            f"G{n}", p.outputs_2[i], note="image 1's output minus a constant" if first else None
+        )
+        s.formula(f"C{n}", exp(s.ref(f"B{n}")))
+        s.formula(
+            f"D{n}",
+            s.ref(f"C{n}") / s.ref("$C$8"),
+            note="softmax: exp of the output over the sum of the exps" if i == 0 else None,
+        )
+        s.formula(f"H{n}", exp(s.ref(f"G{n}")))
+        s.formula(f"I{n}", s.ref(f"H{n}") / s.ref("$H$8"))
+        s.formula(
+            f"K{n}",
+            s.ref(f"C{n}") / (1 + s.ref(f"C{n}")),
+            note="sigmoid, written as exp/(1+exp)" if i == 0 else None,
+        )
+        s.formula(f"L{n}", s.ref(f"H{n}") / (1 + s.ref(f"H{n}")))
+    s.formula("C8", sum_(s.range("C3:C7")))
+    s.formula("D8", sum_(s.range("D3:D7")), note="softmax always sums to 1")
+    s.formula("H8", sum_(s.range("H3:H7")))
+    s.formula("I8", sum_(s.range("I3:I7")))
+    s.label(
+        "A10",
+        "Image 2's outputs are image 1's shifted by one constant: the softmax "
+        "columns D and I agree, the sigmoids in K and L do not.",
+    )
+    s.label(
+        "A11",
+        "Softmax is shift-invariant; the sigmoid is not. Change an output in "
+        "column B or G and watch.",
+    )
+    s.freeze = (2, 1)
+    _widths(s, "ABCDEFGHIJKL")
+
+
+def _entropy(wb: Workbook, p: EntropyParams) -> None:
+    s = wb.add_sheet("entropy")
+    s.header("B1", "isCat")
+    s.header("C1", "Preds")
+    s.header("D1", "BCE (LOG)", note="binary cross-entropy with Excel's LOG: base 10")
+    s.header("E1", "BCE via IF (LOG)", note="the same loss: pick the log of the true class")
+    s.header("G1", "BCE (LN)", note="the same loss with the natural log, as PyTorch computes it")
+    s.header("H1", "BCE via IF (LN)")
+    for i, (label, pred) in enumerate(p.labels_preds):
+        n = i + 2
+        s.input(f"B{n}", float(label))
+        s.input(f"C{n}", float(pred))
+        b, c = s.ref(f"B{n}"), s.ref(f"C{n}")
+        s.formula(f"D{n}", -b * log(c) - (1 - b) * log(1 - c))
+        s.formula(f"E{n}", -If(b.eq(1), log(c), log(1 - c)))
+        s.formula(f"G{n}", -b * ln(c) - (1 - b) * ln(1 - c))
+        s.formula(f"H{n}", -If(b.eq(1), ln(c), ln(1 - c)))
+    s.header("A7", "mean")
+    for col in "DEGH":
+        s.formula(f"{col}7", average(s.range(f"{col}2:{col}6")))
+    s.label(
+        "A9",
+        "Excel's LOG is base 10 (the original's choice); PyTorch's losses use the "
+        "natural log, LN. Columns G and H are D and E with LN: each is D or E "
+        "times LN(10).",
+    )
+    s.freeze = (1, 0)
+    _widths(s, "ABCDEFGH")
+
+
+def _log_entropy(wb: Workbook, p: EntropyParams) -> None:
+    s = wb.add_sheet("log_entropy")
+    heads = ("isCat", "isDog", "Preds", "logPredCat", "logPredDog", "NLL", "idx", "idxPred")
+    for col, text in zip("BCDEFGHI", heads):
+        s.header(f"{col}1", text)
+    s.header("J1", "NLL (LN)", note="-LN of the true class's probability, as PyTorch's NLL")
+    for i, (label, pred) in enumerate(p.labels_preds):
+        n = i + 2
+        s.input(f"B{n}", float(label))
+        s.input(f"D{n}", float(pred))
+        s.formula(f"C{n}", 1 - s.ref(f"B{n}"))
+        s.formula(f"E{n}", log(s.ref(f"D{n}")))
+        s.formula(f"F{n}", log(1 - s.ref(f"D{n}")))
+        s.formula(f"G{n}", -s.ref(f"B{n}") * s.ref(f"E{n}") - s.ref(f"C{n}") * s.ref(f"F{n}"))
+        s.formula(
+            f"H{n}",
+            match(1, s.range(f"B{n}:C{n}")),
+            note="position of the true class (1 = cat, 2 = dog)" if i == 0 else None,
+        )
+        s.formula(
+            f"I{n}",
+            index(s.range(f"E{n}:F{n}"), s.ref(f"H{n}")),
+            note="the original used OFFSET(Dn,0,Hn); INDEX gives the same value and is not volatile"
+            if i == 0
+            else None,
+        )
+        s.formula(f"J{n}", -ln(If(s.ref(f"H{n}").eq(1), s.ref(f"D{n}"), 1 - s.ref(f"D{n}"))))
+    s.label(
+        "A8",
+        "NLL picks the log-probability of the true class by its index: the same "
+        "number as the cross-entropy on the entropy sheet.",
+    )
+    s.freeze = (1, 0)
+    _widths(s, "ABCDEFGHIJ")
+
+
+def _widths(sheet: Sheet, cols: str) -> None:
+    for letter in cols:
+        sheet.col_widths[ord(letter) - 65] = 14.0

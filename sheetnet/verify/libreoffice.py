@@ -1,0 +1,103 @@
+"""Recalculate a workbook from scratch with headless LibreOffice.
+
+LibreOffice trusts the cached values of an .xlsx by default; a fresh profile
+with OOXMLRecalcMode=0 makes it recalculate every formula on load. The copy it
+saves holds LibreOffice's own results.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from ..engine.errors import DIV0, NUM, REF, VALUE, ExcelError
+
+_PROFILE = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n'
+    '<oor:items xmlns:oor="http://openoffice.org/2001/registry"'
+    ' xmlns:xs="http://www.w3.org/2001/XMLSchema">\n'
+    '<item oor:path="/org.openoffice.Office.Calc/Formula/Load">'
+    '<prop oor:name="OOXMLRecalcMode" oor:op="fuse"><value>0</value></prop></item>\n'
+    "</oor:items>\n"
+)
+
+# Where LibreOffice's answer differs from Excel's (sheetnet follows Excel).
+# Each entry: (Excel's value, LibreOffice's value, why). Used by every comparison.
+KNOWN_DIFFERENCES: tuple[tuple[ExcelError, ExcelError, str], ...] = (
+    (
+        NUM,
+        VALUE,
+        "LibreOffice gives Err:502 (#VALUE!) where Excel gives #NUM!, e.g. SQRT(-1), LN(0), LOG(0)",
+    ),
+    (DIV0, VALUE, "LibreOffice gives #VALUE! for LOG(x,1), Excel #DIV/0!"),
+    (REF, VALUE, "LibreOffice gives #VALUE! for INDEX out of range, Excel #REF!"),
+    (DIV0, NUM, "LibreOffice gives #NUM! for 0^negative, Excel #DIV/0!"),
+)
+# Known, not tolerated (numbers where Excel has an error; avoided in tests):
+# 0^0 is 1 in LibreOffice (#NUM! in Excel); (-8)^(1/3) is -2 (#NUM! in Excel);
+# 1=TRUE is TRUE in LibreOffice (FALSE in Excel).
+
+
+def known_difference(excel: object, libreoffice: object) -> str | None:
+    """Why LibreOffice's `libreoffice` may stand where Excel gives `excel`, or None."""
+    for exp, got, why in KNOWN_DIFFERENCES:
+        if excel is exp and libreoffice is got:
+            return why
+    return None
+
+
+class LibreOfficeMissing(RuntimeError):
+    """No soffice on PATH."""
+
+
+def soffice() -> str | None:
+    """The LibreOffice binary, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def recalculate(
+    src: str | os.PathLike[str], outdir: str | os.PathLike[str], timeout: float = 600.0
+) -> Path:
+    """Load `src` in LibreOffice, recalculate every formula, save as .xlsx in `outdir`."""
+    binary = soffice()
+    if binary is None:
+        raise LibreOfficeMissing(
+            "LibreOffice is not installed (apt-get install libreoffice-calc-nogui)"
+        )
+    src, outdir = Path(src).resolve(), Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="sheetnet-lo-") as profile:
+        user = Path(profile, "user")
+        user.mkdir()
+        (user / "registrymodifications.xcu").write_text(_PROFILE)
+        staged = Path(profile, "in", src.stem + ".xlsx")  # LibreOffice reads by extension
+        staged.parent.mkdir()
+        shutil.copyfile(src, staged)
+        cmd = [
+            binary,
+            f"-env:UserInstallation={Path(profile).as_uri()}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx:Calc MS Excel 2007 XML",
+            "--outdir",
+            str(outdir),
+            str(staged),
+        ]
+        done = subprocess.run(
+            cmd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "HOME": profile},
+        )
+    out = outdir / staged.name
+    if done.returncode != 0 or not out.exists():
+        raise RuntimeError(
+            f"LibreOffice could not recalculate {src.name}: "
+            f"{(done.stderr or done.stdout).strip()[:300]}"
+        )
+    return out

@@ -1,0 +1,45 @@
+"""Read an .xlsx back: each cell's formula (if any) and its saved value."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import openpyxl
+
+from .report import normalise
+
+
+@dataclass
+class SavedSheet:
+    """A sheet as a file holds it: formulas by address, values by address."""
+
+    name: str
+    formulas: dict[str, str]
+    values: dict[str, object]
+
+
+def read_workbook(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
+    """Formulas and cached values of every sheet (two read-only passes of openpyxl)."""
+    with_formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    with_values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        sheets: dict[str, SavedSheet] = {}
+        for ws_f, ws_v in zip(with_formulas.worksheets, with_values.worksheets):
+            formulas: dict[str, str] = {}
+            values: dict[str, object] = {}
+            for row in ws_f.iter_rows():
+                for c in row:
+                    v = getattr(c, "value", None)
+                    if isinstance(v, str) and v.startswith("="):
+                        formulas[c.coordinate] = v
+            for row in ws_v.iter_rows():
+                for c in row:
+                    v = getattr(c, "value", None)
+                    if v is not None:
+                        values[c.coordinate] = normalise(v)
+            sheets[ws_f.title] = SavedSheet(ws_f.title, formulas, values)
+        return sheets
+    finally:
+        with_formulas.close()
+        with_values.close()

@@ -1,0 +1,161 @@
+"""Comparing cell values, and the per-sheet report every check prints."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from ..engine.errors import ExcelError, as_error
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    sheet: str
+    cell: str
+    expected: object
+    got: object
+    reason: str = "value"
+
+
+@dataclass
+class SheetReport:
+    sheet: str
+    compared: int = 0
+    max_abs: float = 0.0
+    max_rel: float = 0.0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    accepted: list[Mismatch] = field(default_factory=list)
+
+
+def normalise(v: object) -> object:
+    """One form for values read from anywhere: numbers as float, error codes as errors."""
+    if isinstance(v, bool) or v is None:
+        return v
+    if isinstance(v, int | float):
+        return float(v)
+    if isinstance(v, str):
+        return as_error(v) or v
+    return v
+
+
+def show(v: object) -> str:
+    if isinstance(v, float):
+        return repr(v)
+    if isinstance(v, ExcelError):
+        return v.code
+    return repr(v)
+
+
+@dataclass
+class Report:
+    """Cells compared per sheet; `ok` when no mismatch is left."""
+
+    title: str
+    sheets: dict[str, SheetReport] = field(default_factory=dict)
+    rtol: float = 1e-12
+    notes: list[str] = field(default_factory=list)
+
+    def sheet(self, name: str) -> SheetReport:
+        if name not in self.sheets:
+            self.sheets[name] = SheetReport(name)
+        return self.sheets[name]
+
+    def compare(
+        self, sheet: str, cell: str, expected: object, got: object, tolerated: object = None
+    ) -> None:
+        """Record one cell. `tolerated(expected, got)` may name a known, accepted difference."""
+        rep = self.sheet(sheet)
+        rep.compared += 1
+        exp_v, got_v = normalise(expected), normalise(got)
+        if type(exp_v) is float and type(got_v) is float:
+            diff = abs(exp_v - got_v)
+            scale = max(abs(exp_v), abs(got_v))
+            rel = diff / scale if scale else 0.0
+            rep.max_abs = max(rep.max_abs, diff)
+            rep.max_rel = max(rep.max_rel, rel)
+            if rel <= self.rtol or math.isclose(exp_v, got_v, rel_tol=self.rtol, abs_tol=1e-300):
+                return
+        elif exp_v == got_v or (exp_v in (None, "") and got_v in (None, "")):
+            return
+        mismatch = Mismatch(sheet, cell, exp_v, got_v)
+        reason = tolerated(exp_v, got_v) if tolerated else None
+        if reason:
+            rep.accepted.append(Mismatch(sheet, cell, exp_v, got_v, reason))
+        else:
+            rep.mismatches.append(mismatch)
+
+    def add_problem(
+        self, sheet: str, cell: str, expected: object, got: object, reason: str
+    ) -> None:
+        self.sheet(sheet).mismatches.append(Mismatch(sheet, cell, expected, got, reason))
+
+    @property
+    def ok(self) -> bool:
+        return all(not s.mismatches for s in self.sheets.values()) and bool(self.sheets)
+
+    def mismatches(self) -> list[Mismatch]:
+        return [m for s in self.sheets.values() for m in s.mismatches]
+
+    def render(self, limit: int = 20) -> str:
+        lines = [self.title]
+        width = max([len(s) for s in self.sheets] + [5])
+        lines.append(
+            f"  {'sheet':<{width}}  {'cells':>7}  {'max abs diff':>12}  "
+            f"{'max rel diff':>12}  {'mismatches':>10}"
+        )
+        for s in self.sheets.values():
+            lines.append(
+                f"  {s.sheet:<{width}}  {s.compared:>7}  {s.max_abs:>12.3g}  "
+                f"{s.max_rel:>12.3g}  {len(s.mismatches):>10}"
+            )
+        accepted = [m for s in self.sheets.values() for m in s.accepted]
+        if accepted:
+            lines.append(f"  {len(accepted)} cell(s) differ only as known: {accepted[0].reason}")
+        bad = self.mismatches()
+        if bad:
+            lines.append(f"  {'cell':<{width + 8}}  {'expected':>24}  {'got':>24}  why")
+            for m in bad[:limit]:
+                lines.append(
+                    f"  {m.sheet + '!' + m.cell:<{width + 8}}  {show(m.expected):>24}  "
+                    f"{show(m.got):>24}  {m.reason}"
+                )
+            if len(bad) > limit:
+                lines.append(f"  ... and {len(bad) - limit} more")
+        lines.extend(f"  {note}" for note in self.notes)
+        lines.append("  OK: all cells agree" if self.ok else "  FAILED: cells disagree")
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "title": self.title,
+                "ok": self.ok,
+                "rtol": self.rtol,
+                "notes": self.notes,
+                "sheets": [
+                    {
+                        "sheet": s.sheet,
+                        "compared": s.compared,
+                        "max_abs": s.max_abs,
+                        "max_rel": s.max_rel,
+                        "mismatches": [_mismatch_json(m) for m in s.mismatches],
+                        "accepted": [_mismatch_json(m) for m in s.accepted],
+                    }
+                    for s in self.sheets.values()
+                ],
+            },
+            indent=2,
+        )
+
+
+def _mismatch_json(m: Mismatch) -> dict[str, object]:
+    def plain(v: object) -> object:
+        return v.code if isinstance(v, ExcelError) else v
+
+    return {
+        "cell": f"{m.sheet}!{m.cell}",
+        "expected": plain(m.expected),
+        "got": plain(m.got),
+        "reason": m.reason,
+    }

@@ -1,0 +1,67 @@
+"""The command line: exit codes and what it prints."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from sheetnet import __version__
+from sheetnet.cli import main
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_version_and_help():
+    assert run("--version").output.strip().endswith(__version__)
+    for cmd in ("list", "build", "check", "verify"):
+        got = run(cmd, "--help")
+        assert got.exit_code == 0 and "Usage:" in got.output
+
+
+def test_list_names_each_lesson():
+    got = run("list")
+    assert got.exit_code == 0
+    assert "entropy" in got.output and "entropy_example.xlsx" in got.output
+
+
+def test_build_writes_and_says_so(tmp_path):
+    got = run("build", "entropy", "-o", str(tmp_path))
+    assert got.exit_code == 0, got.output
+    assert (tmp_path / "entropy_example.xlsx").exists()
+    assert "entropy_example.xlsx" in got.output
+
+
+def test_unknown_lesson_is_a_one_line_error(tmp_path):
+    got = run("build", "nope", "-o", str(tmp_path))
+    assert got.exit_code == 2
+    assert (
+        got.output.strip()
+        == "sheetnet: error: unknown lesson 'nope' (known: "
+        + got.output.split("(known: ")[1].strip()
+    )
+    assert "Traceback" not in got.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_check_passes():
+    got = run("check", "entropy")
+    assert got.exit_code == 0, got.output
+    assert "OK: all cells agree" in got.output
+
+
+def test_verify(libreoffice, tmp_path):
+    run("build", "entropy", "-o", str(tmp_path))
+    got = run("verify", str(tmp_path / "entropy_example.xlsx"))
+    assert got.exit_code == 0, got.output
+    assert "recalculation confirmed" in got.output
+
+
+def test_verify_without_libreoffice_exits_2(monkeypatch, tmp_path):
+    from sheetnet.verify import libreoffice
+
+    monkeypatch.setattr(libreoffice, "soffice", lambda: None)
+    run("build", "entropy", "-o", str(tmp_path))
+    got = run("verify", str(tmp_path / "entropy_example.xlsx"))
+    assert got.exit_code == 2
+    assert "LibreOffice is not installed" in got.output

@@ -1,0 +1,97 @@
+"""The written .xlsx: formulas with cached values, errors as errors, text as text, determinism."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+
+from sheetnet.build import build, compute
+from sheetnet.engine import Workbook, evaluate, lift
+from sheetnet.export.xlsx import write_xlsx
+from sheetnet.lessons import LESSONS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cached_values_are_what_pandas_reads(tmp_path):
+    built = build("entropy", tmp_path)
+    frame = pd.read_excel(built.path, sheet_name="softmax", header=None)
+    # D8 (row 8, column D) is the sum of the softmax column: 1.
+    assert frame.iat[7, 3] == pytest.approx(1.0, rel=1e-15)
+    assert frame.iat[2, 2] == pytest.approx(built.results.at("softmax", "C3"), rel=1e-15)
+
+
+def test_formulas_and_values_read_back(tmp_path):
+    built = build("entropy", tmp_path)
+    formulas = openpyxl.load_workbook(built.path)
+    values = openpyxl.load_workbook(built.path, data_only=True)
+    for sheet in built.workbook.sheets.values():
+        for row, col, cell in sheet.formula_cells():
+            f = formulas[sheet.name].cell(row + 1, col + 1).value
+            v = values[sheet.name].cell(row + 1, col + 1).value
+            assert f == cell.content.formula(sheet.name)
+            exp = built.results[sheet.name, row, col]
+            assert v == (pytest.approx(exp, rel=1e-15) if isinstance(exp, float) else exp)
+
+
+def test_errors_cached_as_errors_and_text_as_text(tmp_path):
+    wb = Workbook()
+    s = wb.add_sheet("s")
+    s.formula("A1", lift(1) / 0)
+    s.input("B1", '=HYPERLINK("http://x")')  # user text that looks like a formula
+    s.input("C1", "+1")
+    s.label("D1", "@SUM(A1)")
+    path = write_xlsx(wb, evaluate(wb), tmp_path / "t.xlsx")
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    assert '<c r="A1" t="e"><f>1/0</f><v>#DIV/0!</v></c>' in xml
+    assert "<f>" not in xml.split('r="B1"')[1]  # B1..D1 hold no formula
+    got = openpyxl.load_workbook(path)["s"]
+    assert [got[a].data_type for a in ("B1", "C1", "D1")] == ["s", "s", "s"]
+    assert got["B1"].value == '=HYPERLINK("http://x")'
+
+
+def test_input_cells_look_different_from_formula_cells(tmp_path):
+    built = build("entropy", tmp_path)
+    ws = openpyxl.load_workbook(built.path)["softmax"]
+    input_fill = ws["B3"].fill.fgColor.rgb
+    assert input_fill != ws["C3"].fill.fgColor.rgb
+    assert ws["B1"].font.b  # headers are bold
+    assert ws.freeze_panes == "B3"
+    assert ws["D3"].comment is not None
+
+
+def test_two_builds_are_byte_identical(tmp_path):
+    a = build("entropy", tmp_path / "a").path.read_bytes()
+    b = build("entropy", tmp_path / "b").path.read_bytes()
+    assert a == b
+
+
+@pytest.mark.parametrize("lesson", list(LESSONS))
+def test_committed_workbooks_are_fresh(tmp_path, lesson):
+    committed = ROOT / "workbooks" / LESSONS[lesson].filename
+    fresh = build(lesson, tmp_path).path
+    assert committed.exists(), f"{committed} missing: run `sheetnet build`"
+    assert committed.read_bytes() == fresh.read_bytes(), (
+        f"{committed.name} is stale: run `sheetnet build` and commit workbooks/"
+    )
+
+
+def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    import sheetnet.export.xlsx as xlsx
+
+    wb, results = compute("entropy")
+    target = tmp_path / "out.xlsx"
+    target.write_bytes(b"previous contents")
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xlsx, "_fill", boom)
+    with pytest.raises(OSError):
+        write_xlsx(wb, results, target)
+    assert target.read_bytes() == b"previous contents"
+    assert list(tmp_path.iterdir()) == [target]
