@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
 from .build import build as build_lesson
+from .inputs import parse_settings, read_xy_csv
 from .lessons import LESSONS
+from .lessons.graddesc import GraddescParams
 from .verify.check import check_lesson
 from .verify.libreoffice import LibreOfficeMissing
 
@@ -39,6 +42,19 @@ def list_() -> None:
         click.echo(f"{lesson.name:<10} {lesson.filename:<22} {lesson.summary}")
 
 
+def _graddesc_params(opts: dict[str, Any]) -> GraddescParams | None:
+    """GraddescParams from the build options, or None when none was given."""
+    given = {k: v for k, v in opts.items() if v not in (None, ())}
+    if not given:
+        return None
+    if "data" in given:
+        given["data"] = read_xy_csv(given["data"])
+    for kind in ("lr", "beta", "beta2"):
+        if kind in given:
+            given[kind] = parse_settings(f"--{kind}", given[kind])
+    return GraddescParams(**given)
+
+
 @main.command()
 @click.argument("lessons", nargs=-1)
 @click.option(
@@ -49,14 +65,47 @@ def list_() -> None:
     show_default=True,
     help="Where to write the workbooks.",
 )
-def build(lessons: tuple[str, ...], outdir: Path) -> None:
+@click.option("--epochs", type=int, help="graddesc: epochs to unroll [default: 60].")
+@click.option("--rows", type=int, help="graddesc: data rows (samples per epoch) [default: 29].")
+@click.option(
+    "--seed",
+    type=int,
+    help="graddesc: random x values from this seed [default: the original's x values].",
+)
+@click.option("--true-a", type=float, help="graddesc: the true slope a [default: 2].")
+@click.option("--true-b", type=float, help="graddesc: the true intercept b [default: 30].")
+@click.option("--init-a", type=float, help="graddesc: starting a on every sheet [default: 1].")
+@click.option("--init-b", type=float, help="graddesc: starting b on every sheet [default: 1].")
+@click.option(
+    "--lr",
+    multiple=True,
+    metavar="SHEET=VALUE",
+    help="graddesc: a sheet's learning rate, e.g. --lr adam=0.05 (repeatable).",
+)
+@click.option("--beta", multiple=True, metavar="SHEET=VALUE", help="graddesc: a sheet's beta.")
+@click.option(
+    "--beta2", multiple=True, metavar="SHEET=VALUE", help="graddesc: adam's or adam_ann's beta2."
+)
+@click.option(
+    "--data",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="graddesc: train on your own CSV (header x,y) instead of the generated line.",
+)
+def build(lessons: tuple[str, ...], outdir: Path, **graddesc_opts: Any) -> None:
     """Build LESSONS (default: all) into .xlsx workbooks with live formulas."""
-    for name in _lessons(lessons):
+    names = _lessons(lessons)
+    try:
+        params = _graddesc_params(graddesc_opts)
+    except ValueError as exc:
+        _fail(str(exc))
+    if params is not None and "graddesc" not in names:
+        _fail("the graddesc options (--epochs, --lr, ...) need the graddesc lesson")
+    for name in names:
         try:
-            built = build_lesson(name, outdir)
+            built = build_lesson(name, outdir, params if name == "graddesc" else None)
         except (ValueError, OSError) as exc:
             _fail(str(exc))
-        click.echo(f"wrote {built.path} ({built.formula_cells} formula cells)")
+        click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
 
 
 @main.command()

@@ -65,3 +65,44 @@ def test_verify_without_libreoffice_exits_2(monkeypatch, tmp_path):
     got = run("verify", str(tmp_path / "entropy_example.xlsx"))
     assert got.exit_code == 2
     assert "LibreOffice is not installed" in got.output
+
+
+def test_graddesc_options_land_in_input_cells(tmp_path):
+    import openpyxl
+
+    csv = tmp_path / "xy.csv"
+    csv.write_text("x,y\n1,3\n2,5\n4,9.5\n")
+    got = run(
+        "build",
+        "graddesc",
+        "-o",
+        str(tmp_path),
+        "--epochs",
+        "2",
+        "--lr",
+        "adam=0.05",
+        "--beta",
+        "momentum=0.8",
+        "--beta2",
+        "adam_ann=0.99",
+        "--init-a",
+        "0.5",
+        "--init-b",
+        "-1",
+        "--data",
+        str(csv),
+    )
+    assert got.exit_code == 0, got.output
+    wb = openpyxl.load_workbook(tmp_path / "graddesc.xlsx")
+    assert wb["adam"]["D2"].value == 0.05
+    assert wb["momentum"]["J1"].value == 0.8
+    assert wb["adam_ann"]["L1"].value == 0.99
+    assert wb["basic"]["C2"].value == 0.5 and wb["rmsprop"]["C1"].value == -1
+    assert [wb["data"][f"C{n}"].value for n in (5, 6, 7)] == [3, 5, 9.5]
+
+
+def test_graddesc_bad_option_is_one_line(tmp_path):
+    got = run("build", "graddesc", "-o", str(tmp_path), "--lr", "adamm=0.1")
+    assert got.exit_code == 2
+    assert got.output.count("\n") == 1 and "no sheet 'adamm'" in got.output
+    assert list(tmp_path.iterdir()) == []

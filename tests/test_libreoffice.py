@@ -50,3 +50,25 @@ def test_libreoffice_missing_is_reported(monkeypatch, tmp_path):
     monkeypatch.setattr(lo.shutil, "which", lambda name: None)
     with pytest.raises(lo.LibreOfficeMissing, match="not installed"):
         lo.recalculate(tmp_path / "x.xlsx", tmp_path)
+
+
+def test_committed_graddesc_agrees_cell_for_cell(libreoffice):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "workbooks" / "graddesc.xlsx"
+    report = verify_file(path)
+    assert report.ok, report.render()
+    assert sum(s.compared for s in report.sheets.values()) > 100_000
+
+
+def test_graddesc_with_other_parameters_agrees(libreoffice, tmp_path):
+    from sheetnet.lessons.graddesc import GraddescParams
+
+    params = GraddescParams(epochs=4, rows=9, seed=11, lr={"rmsprop": 0.1}, init_a=-3.0)
+    built = build("graddesc", tmp_path, params)
+    report = verify_file(built.path)
+    assert report.ok, report.render()
+    got = read_workbook(recalculate(built.path, tmp_path / "lo"))
+    # a hand-checkable cell: momentum's first prediction is b + a*x = 1 + (-3)*x
+    x = got["data"].values["B5"]
+    assert got["momentum"].values["E4"] == pytest.approx(1 - 3 * x, rel=1e-14)

@@ -285,6 +285,27 @@ class Neg(Expr):
         return (self.operand,)
 
 
+class Paren(Expr):
+    """Parentheses an author wrote, kept in the formula text; the value is the inner one."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: object) -> None:
+        self.inner = lift(inner)
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.inner,)
+
+    def evaluate(self, ctx: Context) -> Value | Grid:
+        return self.inner.evaluate(ctx)
+
+    def render(self, host: str) -> str:
+        return f"({self.inner.render(host)})"
+
+    def _key(self) -> tuple:
+        return (self.inner,)
+
+
 class Call(Expr):
     """A worksheet function call, e.g. ``Call('EXP', x)``; see functions.FUNCTIONS."""
 

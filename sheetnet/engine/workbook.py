@@ -34,6 +34,27 @@ class Cell:
     number_format: str | None = None
 
 
+@dataclass(frozen=True)
+class Series:
+    """A chart series: its name and its category and value ranges, as
+    (sheet, first row, first col, last row, last col), zero-based."""
+
+    name: str
+    categories: tuple[str, int, int, int, int]
+    values: tuple[str, int, int, int, int]
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A native line chart placed on the sheet that owns it."""
+
+    title: str
+    x_title: str
+    y_title: str
+    series: list[Series]
+    log_y: bool = False
+
+
 class Sheet:
     """One worksheet: cells by zero-based (row, col), plus layout hints."""
 
@@ -44,6 +65,7 @@ class Sheet:
         self.cells: dict[tuple[int, int], Cell] = {}
         self.col_widths: dict[int, float] = {}
         self.freeze: tuple[int, int] | None = None
+        self.charts: list[Chart] = []
 
     # -- building -----------------------------------------------------------
     def ref(self, a1: str) -> Ref:

@@ -96,6 +96,7 @@ def _fill(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
         for (row, col), cell in sorted(sheet.cells.items()):
             fmt = formats.get(cell.role, cell.number_format)
             _write_cell(ws, sheet, row, col, cell, values.get((sheet.name, row, col)), fmt)
+        _charts(book, ws, sheet)
     for name, target in sorted(wb.names.items()):
         book.define_name(name, "=" + _absolute(target))
     book.set_properties(
@@ -108,6 +109,30 @@ def _fill(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
     )
     for key, text in sorted(wb.properties.items()):
         book.set_custom_property(key, text)
+
+
+def _charts(book: xlsxwriter.Workbook, ws: Worksheet, sheet: Sheet) -> None:
+    """Native line charts, stacked to the right of the sheet's cells."""
+    _, used_cols = sheet.extent()
+    for i, spec in enumerate(sheet.charts):
+        chart = book.add_chart({"type": "line"})
+        for series in spec.series:
+            chart.add_series(
+                {
+                    "name": series.name,
+                    "categories": list(series.categories),
+                    "values": list(series.values),
+                    "marker": {"type": "none"},
+                }
+            )
+        chart.set_title({"name": spec.title})
+        chart.set_x_axis({"name": spec.x_title})
+        y_axis: dict[str, object] = {"name": spec.y_title}
+        if spec.log_y:
+            y_axis["log_base"] = 10
+        chart.set_y_axis(y_axis)
+        chart.set_size({"width": 720, "height": 360})
+        ws.insert_chart(1 + 19 * i, used_cols + 1, chart)
 
 
 def _absolute(target: object) -> str:

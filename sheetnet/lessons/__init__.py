@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Workbook
-from . import entropy
+from . import entropy, graddesc
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,13 @@ LESSONS: dict[str, Lesson] = {
             "softmax, sigmoid, binary cross-entropy and NLL (entropy_example.xlsx)",
             entropy.EntropyParams,
             entropy.build,
+        ),
+        Lesson(
+            "graddesc",
+            "graddesc.xlsx",
+            "SGD, momentum, RMSProp, Adam and annealed Adam fitting y = ax + b (graddesc.xlsm)",
+            graddesc.GraddescParams,
+            graddesc.build,
         ),
     )
 }

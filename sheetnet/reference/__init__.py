@@ -4,6 +4,6 @@ Each `expected_cells(params)` returns {(sheet, 'A1'): value} for every formula
 cell of the lesson, computed without the engine.
 """
 
-from . import entropy
+from . import entropy, graddesc
 
-EXPECTED = {"entropy": entropy.expected_cells}
+EXPECTED = {"entropy": entropy.expected_cells, "graddesc": graddesc.expected_cells}

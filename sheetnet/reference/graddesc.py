@@ -1,0 +1,165 @@
+"""Plain numpy for the graddesc lesson: each optimizer's update exactly as the
+sheets define it (quirks included), laid onto the spec's cell addresses.
+
+Nothing here uses the engine. Layout, from the spec: epoch e (0-based) is a block
+of rows+3 rows whose state row is 3 + e*(rows+3); data rows follow it, then the
+summary row (row 33 for epoch 1) and the extra row (row 34).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..lessons.graddesc import GraddescParams
+
+Cells = dict[tuple[str, str], object]
+H = 0.01  # the finite-difference step the basic sheet uses
+
+
+def _rows(p: GraddescParams, epoch: int) -> tuple[int, int, int, int]:
+    """(state, first, last, summary) row numbers of an epoch's block."""
+    state = 3 + epoch * (p.rows + 3)
+    return state, state + 1, state + p.rows, state + p.rows + 1
+
+
+def data_xy(p: GraddescParams) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array(p.x_values(), dtype=float)
+    if p.data is not None:
+        return x, np.array([y for _, y in p.data], dtype=float)
+    return x, p.true_b + x * p.true_a
+
+
+def _put(out: Cells, sheet: str, row: int, **cols: float) -> None:
+    for col, value in cols.items():
+        out[sheet, f"{col}{row}"] = float(value)
+
+
+def _xy_cells(out: Cells, sheet: str, p: GraddescParams, x: np.ndarray, y: np.ndarray) -> None:
+    for e in range(p.epochs):
+        _, first, _, _ = _rows(p, e)
+        for i in range(p.rows):
+            _put(out, sheet, first + i, A=x[i], B=y[i])
+
+
+def basic(p: GraddescParams, x: np.ndarray, y: np.ndarray, out: Cells) -> list[tuple]:
+    """Plain SGD with finite-difference gradient estimates. Returns (a, b, error) per epoch."""
+    lr = p.setting("lr", "basic")
+    a, b = p.init_a, p.init_b
+    history = []
+    for e in range(p.epochs):
+        _, first, _, summary = _rows(p, e)
+        err2s, dbs, das = np.empty(p.rows), np.empty(p.rows), np.empty(p.rows)
+        for i in range(p.rows):
+            pred = b + a * x[i]
+            err2 = (y[i] - pred) ** 2
+            errb1 = (((b + H) + x[i] * a) - y[i]) ** 2
+            erra1 = (((a + H) * x[i] + b) - y[i]) ** 2
+            db = 2 * (pred - y[i])
+            da = db * x[i]
+            new_a, new_b = a - da * lr, b - db * lr
+            _put(out, "basic", first + i, C=b, D=a, E=pred, F=err2, G=errb1,
+                 H=(errb1 - err2) / H, I=erra1, J=(erra1 - err2) / H, K=db, L=da,
+                 M=new_a, N=new_b)  # fmt: skip
+            err2s[i], dbs[i], das[i] = err2, db, da
+            a, b = new_a, new_b
+        error = np.sqrt(np.sum(err2s))  # not divided by n, as the original
+        _put(out, "basic", summary, F=error, K=np.sqrt(np.sum(dbs**2)),
+             L=np.sqrt(np.sum(das**2)), M=a, N=b)  # fmt: skip
+        history.append((a, b, error))
+    return history
+
+
+def _moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Cells) -> list:
+    """momentum, rmsprop, adam and adam_ann: one loop, each sheet's own update rule."""
+    lr0 = p.setting("lr", sheet)
+    beta = p.setting("beta", sheet)
+    beta2 = p.setting("beta2", sheet) if sheet in ("adam", "adam_ann") else None
+    out[sheet, "K1"] = 1 - beta
+    if beta2 is not None:
+        out[sheet, "M1"] = 1 - beta2
+    err_col = {"momentum": "L", "rmsprop": "L", "adam": "N", "adam_ann": "O"}[sheet]
+    a, b = p.init_a, p.init_b
+    if sheet == "rmsprop":
+        j = k = p.start_sq
+    else:
+        j = k = p.start_avg
+    l_ = m = p.start_sq
+    lr, prev_grad2 = lr0, None
+    history = []
+    for e in range(p.epochs):
+        state, first, _, summary = _rows(p, e)
+        if e:
+            _put(out, sheet, state, J=j, K=k)
+            if beta2 is not None:
+                _put(out, sheet, state, L=l_, M=m)
+        err2s, fs, gs = np.empty(p.rows), np.empty(p.rows), np.empty(p.rows)
+        for i in range(p.rows):
+            pred = b + a * x[i]
+            f = 2 * (a * x[i] + b - y[i])
+            g = f * x[i]
+            if sheet == "momentum":
+                j, k = j * beta + (1 - beta) * f, k * beta + (1 - beta) * g
+                new_b, new_a = b - j * lr, a - k * lr
+            elif sheet == "rmsprop":  # divides by the previous row's averages
+                new_b, new_a = b - f * lr / np.sqrt(j), a - g * lr / np.sqrt(k)
+                j, k = j * beta + (1 - beta) * f**2, k * beta + (1 - beta) * g**2
+            else:  # adam without bias correction or epsilon
+                j, k = j * beta + (1 - beta) * f, k * beta + (1 - beta) * g
+                l_, m = l_ * beta2 + (1 - beta2) * f**2, m * beta2 + (1 - beta2) * g**2
+                new_b, new_a = b - j * lr / np.sqrt(l_), a - k * lr / np.sqrt(m)
+            err2 = (y[i] - pred) ** 2
+            _put(out, sheet, first + i, C=b, D=a, E=pred, F=f, G=g, H=new_b, I=new_a, J=j, K=k)
+            out[sheet, f"{err_col}{first + i}"] = float(err2)
+            if beta2 is not None:
+                _put(out, sheet, first + i, L=l_, M=m)
+            err2s[i], fs[i], gs[i] = err2, f, g
+            a, b = new_a, new_b
+        error = np.sqrt(np.sum(err2s))
+        _put(out, sheet, summary, H=b, I=a, J=j, K=k)
+        out[sheet, f"{err_col}{summary}"] = float(error)
+        if beta2 is not None:
+            _put(out, sheet, summary, L=l_, M=m)
+        if sheet == "adam_ann":
+            avg_grad2 = np.sqrt(l_) + np.sqrt(m)
+            if prev_grad2 is None:
+                prev_grad2 = avg_grad2  # epoch 1 compares with itself: gradrat 1
+                _put(out, sheet, 3, N=prev_grad2)
+            gradrat = avg_grad2 / prev_grad2
+            _put(out, sheet, summary, F=np.sqrt(np.sum(fs**2)) / p.rows,
+                 G=np.sqrt(np.sum(gs**2)) / p.rows, N=avg_grad2)  # fmt: skip
+            _put(out, sheet, summary + 1, N=gradrat)
+            history.append((a, b, error, lr))
+            if e + 1 < p.epochs:
+                lr = lr / 4 if gradrat > 2 else lr
+                prev_grad2 = avg_grad2 if avg_grad2 < prev_grad2 else prev_grad2
+                next_state = _rows(p, e + 1)[0]
+                _put(out, sheet, next_state, D=lr, N=prev_grad2)
+        else:
+            history.append((a, b, error))
+    return history
+
+
+def expected_cells(p: GraddescParams) -> Cells:
+    """Every formula cell of the lesson, as plain numpy computes it."""
+    out: Cells = {}
+    x, y = data_xy(p)
+    if p.data is None:
+        for i in range(p.rows):
+            out["data", f"C{5 + i}"] = float(y[i])
+    histories = {"basic": basic(p, x, y, out)}
+    for sheet in ("momentum", "rmsprop", "adam", "adam_ann"):
+        histories[sheet] = _moving(p, sheet, x, y, out)
+    for sheet in histories:
+        _xy_cells(out, sheet, p, x, y)
+    letters = "BCDEFGHIJKLMNOP"
+    for e in range(p.epochs):
+        row = e + 2
+        for j, sheet in enumerate(histories):
+            a, b, error = histories[sheet][e][:3]
+            for k, v in enumerate((a, b, error)):
+                out["summary", f"{letters[3 * j + k]}{row}"] = float(v)
+        out["summary", f"R{row}"] = float(histories["adam_ann"][e][3])
+        if p.data is None:
+            out["summary", f"S{row}"] = p.true_a
+            out["summary", f"T{row}"] = p.true_b
+    return out
