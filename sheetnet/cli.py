@@ -13,8 +13,50 @@ from .build import build as build_lesson
 from .inputs import parse_settings, read_xy_csv
 from .lessons import LESSONS
 from .lessons.graddesc import GraddescParams
+from .safety import inspect_xlsx
 from .verify.check import check_lesson
 from .verify.libreoffice import LibreOfficeMissing
+
+
+def comparison_json(result: Any) -> str:
+    import json
+
+    payload = json.loads(result.report.to_json())
+    payload["lesson"] = result.lesson
+    payload["ok"] = result.ok
+    payload["changes"] = [
+        {
+            "kind": c.kind,
+            "cell": f"{c.sheet}!{c.cell}",
+            "before": _plain(c.before),
+            "after": _plain(c.after),
+        }
+        for c in result.changes
+    ]
+    return json.dumps(payload, indent=2)
+
+
+def comparison_csv(result: Any) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["kind", "cell", "workbook", "python", "reason"])
+    for m in result.report.mismatches():
+        writer.writerow(
+            ["mismatch", f"{m.sheet}!{m.cell}", _plain(m.got), _plain(m.expected), m.reason]
+        )
+    for c in result.changes:
+        writer.writerow(
+            [f"{c.kind} changed", f"{c.sheet}!{c.cell}", _plain(c.after), _plain(c.before), ""]
+        )
+    return out.getvalue()
+
+
+def _plain(v: object) -> object:
+    code = getattr(v, "code", None)
+    return code if isinstance(code, str) else v
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -91,7 +133,8 @@ def _graddesc_params(opts: dict[str, Any]) -> GraddescParams | None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="graddesc: train on your own CSV (header x,y) instead of the generated line.",
 )
-def build(lessons: tuple[str, ...], outdir: Path, **graddesc_opts: Any) -> None:
+@click.option("--force", is_flag=True, help="Overwrite workbooks even if edited since written.")
+def build(lessons: tuple[str, ...], outdir: Path, force: bool, **graddesc_opts: Any) -> None:
     """Build LESSONS (default: all) into .xlsx workbooks with live formulas."""
     names = _lessons(lessons)
     try:
@@ -102,7 +145,7 @@ def build(lessons: tuple[str, ...], outdir: Path, **graddesc_opts: Any) -> None:
         _fail("the graddesc options (--epochs, --lr, ...) need the graddesc lesson")
     for name in names:
         try:
-            built = build_lesson(name, outdir, params if name == "graddesc" else None)
+            built = build_lesson(name, outdir, params if name == "graddesc" else None, force)
         except (ValueError, OSError) as exc:
             _fail(str(exc))
         click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
@@ -132,6 +175,8 @@ def verify(files: tuple[Path, ...], rtol: float) -> None:
     ok = True
     for path in files:
         try:
+            for note in inspect_xlsx(path):
+                click.echo(note)
             report = verify_file(path, rtol=rtol)
         except LibreOfficeMissing as exc:
             _fail(str(exc))
@@ -140,6 +185,68 @@ def verify(files: tuple[Path, ...], rtol: float) -> None:
         click.echo(report.render())
         ok &= report.ok
     sys.exit(0 if ok else 1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rtol", default=1e-9, show_default=True, help="Relative tolerance.")
+@click.option(
+    "--recalc",
+    is_flag=True,
+    help="Recalculate with LibreOffice first (for files saved by tools that do not).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print mismatches and changes as CSV.")
+def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) -> None:
+    """Compare a workbook you edited and saved with Python recomputing it.
+
+    Lists the inputs you changed and the formulas you rewrote; exit 0 when every
+    value agrees, 1 when not (or a formula was rewritten), 2 when FILE is unusable.
+    """
+    from .verify.roundtrip import compare_file, render_changes
+
+    try:
+        result = compare_file(file, rtol=rtol, recalc=recalc)
+    except LibreOfficeMissing as exc:
+        _fail(str(exc))
+    except (ValueError, OSError, RuntimeError, KeyError) as exc:
+        _fail(f"{file}: {exc}" if str(file) not in str(exc) else str(exc))
+    if as_json:
+        click.echo(comparison_json(result))
+    elif as_csv:
+        click.echo(comparison_csv(result), nl=False)
+    else:
+        click.echo(result.report.render())
+        click.echo(render_changes(result.changes))
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--sheet", help="Sheet name [default: the first].")
+@click.option("--formulas", is_flag=True, help="Show formulas instead of values.")
+@click.option("--rows", metavar="A:B", help="Rows A to B (1-based) [default: 1:60].")
+def show(file: Path, sheet: str | None, formulas: bool, rows: str | None) -> None:
+    """Print a sheet of FILE as an aligned table."""
+    from .show import format_table, read_sheet
+
+    try:
+        span = _row_span(rows or "1:60")
+        frame = read_sheet(file, sheet, formulas, span)
+    except (ValueError, OSError, KeyError) as exc:
+        _fail(str(exc))
+    click.echo(format_table(frame))
+
+
+def _row_span(text: str) -> tuple[int, int]:
+    first, sep, last = text.partition(":")
+    try:
+        span = (int(first), int(last) if sep else int(first))
+    except ValueError:
+        raise ValueError(f"--rows {text!r}: expected A:B, e.g. --rows 1:40") from None
+    if span[0] < 1 or span[1] < span[0]:
+        raise ValueError(f"--rows {text!r}: expected 1 <= A <= B")
+    return span
 
 
 if __name__ == "__main__":

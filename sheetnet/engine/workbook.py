@@ -91,6 +91,10 @@ class Sheet:
             raise ValueError(f"cell outside Excel's grid: row {row + 1}, column {col + 1}")
         if isinstance(content, int | float) and not isinstance(content, bool):
             content = float(content)  # also numpy scalars: the engine works in plain floats
+            if role is not Role.FORMULA:
+                # .xlsx number cells hold 16 significant digits; compute with exactly
+                # the number a spreadsheet application will read back.
+                content = float(f"{content:.16G}")
         if role is Role.FORMULA and not isinstance(content, Expr):
             raise TypeError("a formula cell needs an expression")
         if role is not Role.FORMULA and isinstance(content, Expr):

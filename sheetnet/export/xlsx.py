@@ -21,6 +21,7 @@ from ..engine import address
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results
 from ..engine.workbook import Cell, Role, Sheet, Workbook
+from . import fingerprint
 
 # A fixed stamp makes builds byte-identical; it also marks a file as untouched
 # since sheetnet wrote it (any application that saves it moves the stamp).
@@ -167,6 +168,7 @@ def write_xlsx(wb: Workbook, results: Results, path: str | os.PathLike[str]) -> 
         )
         _fill(book, wb, results)
         book.close()
+        fingerprint.stamp(tmp)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is not what a user expects

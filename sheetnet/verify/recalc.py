@@ -13,7 +13,9 @@ from .readback import read_workbook
 from .report import Report
 
 SENTINEL = "-7777777.125"  # planted in one cell: it survives only if nothing recalculated
-_FORMULA_CELL = re.compile(r'<c r="([A-Z]+[0-9]+)"(?: s="[0-9]+")?><f>[^<]*</f><v>([^<]*)</v></c>')
+_FORMULA_CELL = re.compile(
+    r'<c r="([A-Z]+[0-9]+)"((?: [a-z]+="[^"]*")*)><f[^>]*>[^<]*</f><v>([^<]*)</v></c>'
+)
 
 
 def _plant_sentinel(src: Path, dst: Path) -> tuple[str, str] | None:
@@ -27,11 +29,13 @@ def _plant_sentinel(src: Path, dst: Path) -> tuple[str, str] | None:
             data = zin.read(info)
             if planted is None and re.fullmatch(r"xl/worksheets/sheet[0-9]+\.xml", info.filename):
                 text = data.decode("utf-8")
-                m = _FORMULA_CELL.search(text)
-                if m:
+                for m in _FORMULA_CELL.finditer(text):
+                    if 't="' in m.group(2) and 't="n"' not in m.group(2):
+                        continue  # text, logical or error results: not a number slot
                     planted = (info.filename, m.group(1))
-                    a, b = m.span(2)
+                    a, b = m.span(3)
                     data = (text[:a] + SENTINEL + text[b:]).encode("utf-8")
+                    break
             zout.writestr(info, data)
     return planted
 

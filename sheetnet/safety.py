@@ -1,0 +1,60 @@
+"""Workbooks from anywhere are untrusted: look before openpyxl parses anything.
+
+An .xlsx is a zip of XML parts. Refused: anything that is not a zip, a zip that is
+not a workbook, one that would inflate past a limit (zip bombs), one whose parts
+declare XML entities (entity expansion attacks; openpyxl also parses through
+defusedxml). Macros in an .xlsm are never run: sheetnet reads cells only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import zipfile
+from pathlib import Path
+
+MAX_UNCOMPRESSED = 1024 * 1024 * 1024  # 1 GiB of XML is far beyond any lesson
+MAX_RATIO = 200  # XML compresses well, but not a thousand to one
+MAX_PARTS = 10_000
+_ENTITY = re.compile(rb"<!(DOCTYPE|ENTITY)", re.I)
+
+
+class UnreadableWorkbook(ValueError):
+    """A file sheetnet will not read, with a one-line reason."""
+
+
+def inspect_xlsx(path: str | os.PathLike[str]) -> list[str]:
+    """Check `path` is a plausible, safe workbook; return notes worth telling the user."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnreadableWorkbook(f"{path}: no such file")
+    if not zipfile.is_zipfile(path):
+        raise UnreadableWorkbook(f"{path}: not an .xlsx workbook (not a zip archive)")
+    notes = []
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            if len(infos) > MAX_PARTS:
+                raise UnreadableWorkbook(f"{path}: {len(infos):,} parts; refusing to read")
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
+                raise UnreadableWorkbook(f"{path}: a zip archive, but not an .xlsx workbook")
+            total = sum(i.file_size for i in infos)
+            packed = sum(i.compress_size for i in infos) or 1
+            if total > MAX_UNCOMPRESSED or (total / packed > MAX_RATIO and total > 10_000_000):
+                raise UnreadableWorkbook(
+                    f"{path}: would inflate to {total:,} bytes ({total / packed:.0f}x); "
+                    "refusing to read (possible zip bomb)"
+                )
+            for info in infos:
+                if info.filename.endswith((".xml", ".rels", ".vml")):
+                    with z.open(info) as part:
+                        if _ENTITY.search(part.read(4096)):
+                            raise UnreadableWorkbook(
+                                f"{path}: {info.filename} declares XML entities; refusing to read"
+                            )
+            if any(n.lower().endswith("vbaproject.bin") for n in names):
+                notes.append(f"{path.name} contains macros: they are ignored, never run")
+    except zipfile.BadZipFile as exc:
+        raise UnreadableWorkbook(f"{path}: corrupt workbook ({exc})") from None
+    return notes

@@ -1,0 +1,76 @@
+"""A sheet as a table: for a terminal, or as a pandas DataFrame for a notebook."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+
+from .engine import address
+from .engine.errors import ExcelError
+from .safety import inspect_xlsx
+from .verify.readback import read_workbook
+
+
+def read_sheet(
+    path: str | os.PathLike[str],
+    sheet: str | None = None,
+    formulas: bool = False,
+    rows: tuple[int, int] | None = None,
+) -> pd.DataFrame:
+    """The cells of one sheet (default: the first) as a DataFrame.
+
+    Columns are the sheet's letters, the index its 1-based row numbers; with
+    `formulas`, formula cells show their formula instead of their saved value.
+    `rows` = (first, last), 1-based and inclusive.
+    """
+    inspect_xlsx(path)
+    saved = read_workbook(path)
+    if not saved:
+        raise ValueError(f"{path}: the workbook has no sheets")
+    name = sheet or next(iter(saved))
+    if name not in saved:
+        raise ValueError(f"{path}: no sheet {name!r} (sheets: {', '.join(saved)})")
+    cells = dict(saved[name].values)
+    if formulas:
+        cells.update(saved[name].formulas)
+    grid: dict[tuple[int, int], object] = {}
+    for a1, value in cells.items():
+        at = address.parse(a1)
+        grid[at.row + 1, at.col] = value.code if isinstance(value, ExcelError) else value
+    if not grid:
+        return pd.DataFrame()
+    last_row = max(r for r, _ in grid)
+    first, last = rows or (1, last_row)
+    last = min(last, last_row)
+    cols = range(max(c for _, c in grid) + 1)
+    data = {
+        address.col_letters(c): [grid.get((r, c)) for r in range(first, last + 1)] for c in cols
+    }
+    return pd.DataFrame(data, index=pd.RangeIndex(first, last + 1, name="row"))
+
+
+def _cell_text(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
+
+
+def format_table(frame: pd.DataFrame, max_width: int = 28) -> str:
+    """Aligned plain text: numbers to 6 significant digits, long text cut."""
+    if frame.empty:
+        return "(empty)"
+    texts = {c: [_cell_text(v)[:max_width] for v in frame[c]] for c in frame.columns}
+    index = [str(i) for i in frame.index]
+    iw = max(len("row"), *(len(i) for i in index))
+    widths = {c: max(len(str(c)), *(len(t) for t in texts[c])) for c in frame.columns}
+    lines = [f"{'row':>{iw}}  " + "  ".join(f"{c:>{widths[c]}}" for c in frame.columns)]
+    for k, i in enumerate(index):
+        lines.append(
+            f"{i:>{iw}}  " + "  ".join(f"{texts[c][k]:>{widths[c]}}" for c in frame.columns)
+        )
+    return "\n".join(line.rstrip() for line in lines)

@@ -1,0 +1,159 @@
+"""The learner's round trip: edit in a spreadsheet, save, and `compare` with Python."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from xlsxedit import edit, set_cached
+
+from sheetnet import read_sheet
+from sheetnet.build import build
+from sheetnet.cli import main
+from sheetnet.lessons.graddesc import GraddescParams
+from sheetnet.verify.libreoffice import recalculate
+
+# Sheet numbers in the file, in the order the lessons add them.
+GRADDESC = {"data": 1, "basic": 2, "momentum": 3, "rmsprop": 4, "adam": 5, "adam_ann": 6}
+ENTROPY = {"softmax": 1, "entropy": 2, "log_entropy": 3}
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def saved_by_libreoffice(src: Path, edits: dict[int, dict[str, object]], tmp: Path) -> Path:
+    """Apply `edits` (sheet number -> {cell: value}), then LibreOffice recalculates and saves."""
+    path = src
+    for i, (sheet, cells) in enumerate(edits.items()):
+        nxt = tmp / f"step{i}.xlsx"
+        edit(path, nxt, sheet, cells)
+        path = nxt
+    return recalculate(path, tmp / "saved")
+
+
+@pytest.fixture(scope="module")
+def graddesc_file(tmp_path_factory):
+    return build("graddesc", tmp_path_factory.mktemp("g"), GraddescParams(epochs=4)).path
+
+
+@pytest.fixture(scope="module")
+def entropy_file(tmp_path_factory):
+    return build("entropy", tmp_path_factory.mktemp("e")).path
+
+
+def test_graddesc_inputs_changed_in_libreoffice_agree(libreoffice, graddesc_file, tmp_path):
+    saved = saved_by_libreoffice(graddesc_file, {
+        GRADDESC["data"]: {"C1": 12.0, "C2": -0.5, "B9": 77.0},
+        GRADDESC["adam"]: {"D2": 0.05, "J1": 0.8, "L1": 0.99},
+        GRADDESC["momentum"]: {"C1": 3.0, "C2": -2.0, "J3": 0.5},
+        GRADDESC["adam_ann"]: {"D2": 0.5},
+    }, tmp_path)  # fmt: skip
+    got = run("compare", saved)
+    assert got.exit_code == 0, got.output
+    assert "OK: all cells agree" in got.output
+    for change in (
+        "data!C1: 30.0 -> 12.0",
+        "data!B9: 28.0 -> 77.0",
+        "adam!D2: 0.1 -> 0.05",
+        "momentum!J3: 0.0 -> 0.5",
+        "adam_ann!D2: 1.0 -> 0.5",
+    ):
+        assert change in got.output
+    assert "inputs changed: 10" in got.output
+
+
+def test_entropy_inputs_changed_in_libreoffice_agree(libreoffice, entropy_file, tmp_path):
+    saved = saved_by_libreoffice(entropy_file, {
+        ENTROPY["softmax"]: {"A3": "lion", "B4": 1.5, "G7": -4.0},
+        ENTROPY["entropy"]: {"B2": 0.0, "C2": 0.25},
+        ENTROPY["log_entropy"]: {"B3": 0.0, "D3": 0.125},
+    }, tmp_path)  # fmt: skip
+    got = run("compare", saved, "--json")
+    assert got.exit_code == 0, got.output
+    report = json.loads(got.output)
+    assert report["ok"] and report["lesson"] == "entropy"
+    changed = {c["cell"]: c["after"] for c in report["changes"]}
+    assert changed == {"softmax!A3": "lion", "softmax!B4": 1.5, "softmax!G7": -4.0,
+                       "entropy!B2": 0.0, "entropy!C2": 0.25, "log_entropy!B3": 0.0,
+                       "log_entropy!D3": 0.125}  # fmt: skip
+    # the class name flows into F3 by formula, and the MATCH follows the new label
+    frame = read_sheet(saved, "softmax")
+    assert frame.loc[3, "F"] == "lion"
+    assert read_sheet(saved, "log_entropy").loc[3, "H"] == 2
+
+
+def test_a_tampered_value_is_named(libreoffice, graddesc_file, tmp_path):
+    saved = saved_by_libreoffice(graddesc_file, {GRADDESC["basic"]: {"F1": 0.0002}}, tmp_path)
+    tampered = tmp_path / "tampered.xlsx"
+    set_cached(saved, tampered, GRADDESC["rmsprop"], "H20", 123.25)
+    got = run("compare", tampered, "--csv")
+    assert got.exit_code == 1
+    rows = list(csv.DictReader(io.StringIO(got.output)))
+    mismatches = [r for r in rows if r["kind"] == "mismatch"]
+    assert [(r["cell"], float(r["workbook"])) for r in mismatches] == [("rmsprop!H20", 123.25)]
+    assert [r["cell"] for r in rows if r["kind"] == "input changed"] == ["basic!F1"]
+
+
+def test_an_edited_formula_is_reported_as_an_edit(libreoffice, graddesc_file, tmp_path):
+    saved = saved_by_libreoffice(
+        graddesc_file, {GRADDESC["momentum"]: {"E10": "=C10+D10*A10+1"}}, tmp_path
+    )
+    got = run("compare", saved)
+    assert got.exit_code == 1
+    assert "formulas edited: 1" in got.output
+    assert "momentum!E10: =C10+D10*A10 -> =C10+D10*A10+1" in got.output
+    # downstream cells use the saved value of the edited cell: no numeric mismatch
+    assert "OK: all cells agree" in got.output
+
+
+def test_stale_values_without_recalculation_are_mismatches(graddesc_file, tmp_path):
+    edited = tmp_path / "edited.xlsx"
+    edit(graddesc_file, edited, GRADDESC["data"], {"C1": 10.0})
+    got = run("compare", edited)
+    assert got.exit_code == 1
+    assert "data!C5" in got.output  # y = C1 + x*C2 changed, its cached value did not
+
+
+def test_recalc_option(libreoffice, graddesc_file, tmp_path):
+    edited = tmp_path / "edited.xlsx"
+    edit(graddesc_file, edited, GRADDESC["data"], {"C1": 10.0})
+    got = run("compare", edited, "--recalc")
+    assert got.exit_code == 0, got.output
+    assert "recalculated by LibreOffice" in got.output
+
+
+def test_not_a_sheetnet_workbook(tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "other.xlsx"
+    book = xlsxwriter.Workbook(path)
+    book.add_worksheet().write(0, 0, 1)
+    book.close()
+    got = run("compare", path)
+    assert got.exit_code == 2
+    assert "not a sheetnet workbook" in got.output and "Traceback" not in got.output
+
+
+def test_show_values_and_formulas(entropy_file):
+    got = run("show", entropy_file, "--sheet", "softmax", "--rows", "1:8")
+    assert got.exit_code == 0, got.output
+    lines = got.output.splitlines()
+    assert lines[0].split()[:4] == ["row", "A", "B", "C"]
+    row8 = next(line for line in lines if line.lstrip().startswith("8 "))
+    assert "12.6981" in row8  # C8 = SUM of exps, 6 significant digits
+    got = run("show", entropy_file, "--sheet", "softmax", "--formulas", "--rows", "3:3")
+    assert "=EXP(B3)" in got.output and "=C3/$C$8" in got.output
+    assert run("show", entropy_file, "--sheet", "nope").exit_code == 2
+    assert run("show", entropy_file, "--rows", "9:2").exit_code == 2
+
+
+def test_read_sheet_dataframe(entropy_file):
+    frame = read_sheet(entropy_file, "entropy")
+    assert frame.loc[4, "D"] == pytest.approx(1.0, rel=1e-15)  # -LOG10(0.1)
+    assert list(frame.columns[:3]) == ["A", "B", "C"]
+    assert read_sheet(entropy_file, "entropy", formulas=True).loc[2, "D"].startswith("=-B2*LOG")
