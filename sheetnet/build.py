@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .engine import Results, Workbook, evaluate
+from .engine import Results, Workbook, address, evaluate
+from .engine.errors import ExcelError
 from .export.fingerprint import untouched
 from .export.xlsx import write_xlsx
 from .lessons import get
 from .metadata import properties_for
+
+Progress = Callable[[str], None]
 
 
 @dataclass
@@ -24,15 +28,37 @@ class Built:
     formula_cells: int
     seconds_eval: float
     seconds_write: float
+    params: Any = None
+
+    def warnings(self) -> list[str]:
+        """Per sheet, the first formula cell whose value is an error, said the lesson's way."""
+        first: dict[str, tuple[int, int, object]] = {}
+        for (sheet, row, col), value in self.results.values.items():
+            if type(value) is ExcelError and (sheet not in first or (row, col) < first[sheet][:2]):
+                first[sheet] = (row, col, value)
+        explain = get(self.lesson).explain_error
+        lines = []
+        for sheet, (row, col, error) in first.items():
+            cell = f"{sheet}!{address.render(row, col)}"
+            line = explain(self.params, sheet, row + 1, cell, error) if explain else None
+            if line is not None or not explain:
+                lines.append(line or f"{cell} is {error}")
+        return lines
 
 
-def compute(lesson: str, params: Any = None) -> tuple[Workbook, Results]:
+def compute(
+    lesson: str, params: Any = None, progress: Progress | None = None
+) -> tuple[Workbook, Results]:
     """The lesson's model and every cell's value, without writing anything."""
     spec = get(lesson)
     params = params if params is not None else spec.params()
+    say = progress or (lambda message: None)
+    say(f"{lesson}: laying out cells")
     wb = spec.build(params)
     wb.properties.update(properties_for(lesson, params))
-    return wb, evaluate(wb)
+    total = wb.formula_count()
+    say(f"{lesson}: computing {total:,} formula cells")
+    return wb, evaluate(wb, lambda done, _: say(f"  {done:,} of {total:,}") if done else None)
 
 
 class EditedWorkbook(ValueError):
@@ -40,7 +66,11 @@ class EditedWorkbook(ValueError):
 
 
 def build(
-    lesson: str, outdir: str | os.PathLike[str], params: Any = None, force: bool = False
+    lesson: str,
+    outdir: str | os.PathLike[str],
+    params: Any = None,
+    force: bool = False,
+    progress: Progress | None = None,
 ) -> Built:
     """Build `lesson` into `outdir`/<its file name>; never over a learner's edits unless forced."""
     spec = get(lesson)
@@ -50,9 +80,12 @@ def build(
             f"{target} was changed since sheetnet wrote it (edited in a spreadsheet?); "
             "not overwriting: use --force, or -o to write elsewhere"
         )
+    params = params if params is not None else spec.params()
     t0 = time.perf_counter()
-    wb, results = compute(lesson, params)
+    wb, results = compute(lesson, params, progress)
     t1 = time.perf_counter()
+    if progress:
+        progress(f"{lesson}: writing {target}")
     path = write_xlsx(wb, results, target)
     t2 = time.perf_counter()
-    return Built(lesson, wb, results, path, wb.formula_count(), t1 - t0, t2 - t1)
+    return Built(lesson, wb, results, path, wb.formula_count(), t1 - t0, t2 - t1, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,6 +63,13 @@ def _plain(v: object) -> object:
 def _fail(message: str, code: int = 2) -> None:
     click.echo(f"sheetnet: error: {message}", err=True)
     sys.exit(code)
+
+
+def _progress() -> Callable[[str], None] | None:
+    """Progress lines on stderr, when a person is watching it."""
+    if not sys.stderr.isatty():
+        return None
+    return lambda message: click.echo(message, err=True)
 
 
 def _lessons(names: tuple[str, ...]) -> list[str]:
@@ -145,10 +153,14 @@ def build(lessons: tuple[str, ...], outdir: Path, force: bool, **graddesc_opts: 
         _fail("the graddesc options (--epochs, --lr, ...) need the graddesc lesson")
     for name in names:
         try:
-            built = build_lesson(name, outdir, params if name == "graddesc" else None, force)
+            built = build_lesson(
+                name, outdir, params if name == "graddesc" else None, force, _progress()
+            )
         except (ValueError, OSError) as exc:
             _fail(str(exc))
         click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
+        for line in built.warnings():
+            click.echo(f"warning: {line}", err=True)
 
 
 @main.command()
@@ -232,6 +244,8 @@ def show(file: Path, sheet: str | None, formulas: bool, rows: str | None) -> Non
 
     try:
         span = _row_span(rows or "1:60")
+        for note in inspect_xlsx(file):
+            click.echo(note, err=True)
         frame = read_sheet(file, sheet, formulas, span)
     except (ValueError, OSError, KeyError) as exc:
         _fail(str(exc))

@@ -17,6 +17,8 @@ class Lesson:
     summary: str
     params: type
     build: Callable[[Any], Workbook]
+    # (params, sheet, 1-based row, cell, error) -> a warning, or None to stay quiet
+    explain_error: Callable[[Any, str, int, str, Any], str | None] | None = None
 
 
 LESSONS: dict[str, Lesson] = {
@@ -35,6 +37,7 @@ LESSONS: dict[str, Lesson] = {
             "SGD, momentum, RMSProp, Adam and annealed Adam fitting y = ax + b (graddesc.xlsm)",
             graddesc.GraddescParams,
             graddesc.build,
+            graddesc.explain_error,
         ),
     )
 }

@@ -140,6 +140,18 @@ class Block:
         return range(self.first, self.last + 1)
 
 
+def explain_error(p: GraddescParams, sheet: str, row: int, cell: str, error: object) -> str | None:
+    """Where an optimizer first broke down (epoch and sample); other sheets only follow."""
+    if sheet not in OPTIMIZERS or row <= 3:
+        return None
+    epoch, offset = divmod(row - 3, p.rows + 3)
+    where = f"sample {offset}" if 1 <= offset <= p.rows else "its summary"
+    return (
+        f"{sheet} diverged in epoch {epoch + 1}, {where}: {cell} is {error} "
+        f"(try a smaller learning rate than {p.setting('lr', sheet)})"
+    )
+
+
 def blocks(p: GraddescParams) -> list[Block]:
     return [Block(e, p.rows) for e in range(p.epochs)]
 

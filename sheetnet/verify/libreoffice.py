@@ -8,6 +8,7 @@ saves holds LibreOffice's own results.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -40,12 +41,40 @@ KNOWN_DIFFERENCES: tuple[tuple[ExcelError, ExcelError, str], ...] = (
 # 0^0 is 1 in LibreOffice (#NUM! in Excel); (-8)^(1/3) is -2 (#NUM! in Excel);
 # 1=TRUE is TRUE in LibreOffice (FALSE in Excel).
 
+SNAP = 2.0**-44  # LibreOffice's rtl::math::approxSub threshold
+APPROX_SUB = (
+    "LibreOffice rounds a subtraction of nearly equal numbers (within 2^-44) to 0; "
+    "Excel keeps the IEEE difference inside a formula"
+)
+_REF = re.compile(r"(?<![!:A-Z$])\$?([A-Z]{1,3})\$?([0-9]+)(?![0-9(:])")
 
-def known_difference(excel: object, libreoffice: object) -> str | None:
-    """Why LibreOffice's `libreoffice` may stand where Excel gives `excel`, or None."""
+
+def known_difference(
+    excel: object,
+    libreoffice: object,
+    formula: str | None = None,
+    values: dict[str, object] | None = None,
+) -> str | None:
+    """Why LibreOffice's `libreoffice` may stand where Excel gives `excel`, or None.
+
+    With the cell's `formula` and its sheet's `values`, a 0 from LibreOffice is
+    accepted where the formula subtracts operands so large that the engine's
+    result is within LibreOffice's snapping threshold of them.
+    """
     for exp, got, why in KNOWN_DIFFERENCES:
         if excel is exp and libreoffice is got:
             return why
+    if (
+        libreoffice == 0.0
+        and isinstance(excel, float)
+        and formula
+        and "-" in formula
+        and values is not None
+    ):
+        scale = max((abs(v) for v in (values.get(a + b) for a, b in _REF.findall(formula))
+                     if isinstance(v, float)), default=0.0)  # fmt: skip
+        if abs(excel) <= 100 * SNAP * scale:
+            return APPROX_SUB
     return None
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import openpyxl
 
+from ..safety import UnreadableWorkbook, inspect_xlsx
 from .report import normalise
 
 
@@ -20,7 +21,19 @@ class SavedSheet:
 
 
 def read_workbook(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
-    """Formulas and cached values of every sheet (two read-only passes of openpyxl)."""
+    """Formulas and cached values of every sheet; any parse failure is UnreadableWorkbook."""
+    inspect_xlsx(path)
+    try:
+        return _read(path)
+    except UnreadableWorkbook:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on damaged parts
+        reason = f"{type(exc).__name__}: {exc}"
+        raise UnreadableWorkbook(f"{path}: damaged workbook ({reason})") from None
+
+
+def _read(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
+    """Two read-only passes of openpyxl: one for formulas, one for cached values."""
     with_formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
     with_values = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:

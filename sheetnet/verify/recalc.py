@@ -6,6 +6,7 @@ import os
 import re
 import tempfile
 import zipfile
+from functools import partial
 from pathlib import Path
 
 from .libreoffice import known_difference, recalculate
@@ -55,9 +56,13 @@ def verify_file(path: str | os.PathLike[str], rtol: float = 1e-12) -> Report:
         if got is None:
             report.add_problem(name, "-", "sheet", None, "sheet missing after recalculation")
             continue
-        for cell in sheet.formulas:
+        for cell, formula in sheet.formulas.items():
             report.compare(
-                name, cell, sheet.values.get(cell), got.values.get(cell), known_difference
+                name,
+                cell,
+                sheet.values.get(cell),
+                got.values.get(cell),
+                partial(known_difference, formula=formula, values=sheet.values),
             )
     if planted:
         index = int(re.search(r"([0-9]+)\.xml$", planted[0]).group(1)) - 1  # type: ignore[union-attr]

@@ -14,6 +14,7 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from ..engine import Cell, Role, Workbook, address, evaluate
@@ -117,9 +118,9 @@ def compare_file(
     """Compare the values saved in `path` with Python recomputing its lesson."""
     path = Path(path)
     notes = inspect_xlsx(path)
+    saved = read_workbook(path)
     lesson, params, recorded = lesson_of(read_custom_properties(path))
     wb = get(lesson).build(params)
-    saved = read_workbook(path)
     if recalc:
         with tempfile.TemporaryDirectory(prefix="sheetnet-compare-") as tmp:
             values = read_workbook(recalculate(path, tmp))
@@ -141,7 +142,13 @@ def compare_file(
                 continue
             value = got.values.get(a1)
             missing += value is None
-            report.compare(sheet.name, a1, results[sheet.name, row, col], value, known_difference)
+            report.compare(
+                sheet.name,
+                a1,
+                results[sheet.name, row, col],
+                value,
+                partial(known_difference, formula=got.formulas.get(a1), values=got.values),
+            )
     if missing:
         report.notes.append(
             f"{missing} formula cell(s) have no saved value: the file was saved by a tool "
