@@ -1,9 +1,35 @@
 """Independent numpy implementations of each lesson, keyed by lesson name.
 
 Each `expected_cells(params)` returns {(sheet, 'A1'): value} for every formula
-cell of the lesson, computed without the engine.
+cell of the lesson, computed without the engine, from the inputs as an .xlsx
+file holds them (`as_stored`).
 """
 
-from . import entropy, graddesc
+from __future__ import annotations
 
-EXPECTED = {"entropy": entropy.expected_cells, "graddesc": graddesc.expected_cells}
+import dataclasses
+from typing import Any
+
+
+def _stored(v: Any) -> Any:
+    if isinstance(v, float):
+        return float(f"{v:.16G}")  # an .xlsx number cell keeps 16 significant digits
+    if isinstance(v, tuple):
+        return tuple(_stored(x) for x in v)
+    if isinstance(v, dict):
+        return {k: _stored(x) for k, x in v.items()}
+    return v
+
+
+def as_stored(params: Any) -> Any:
+    """`params` with every number as a spreadsheet will read it back from the file."""
+    fields = {f.name: _stored(getattr(params, f.name)) for f in dataclasses.fields(params)}
+    return dataclasses.replace(params, **fields)
+
+
+from . import entropy, graddesc  # noqa: E402 - the lessons' references use as_stored
+
+EXPECTED = {
+    "entropy": lambda p: entropy.expected_cells(as_stored(p)),
+    "graddesc": lambda p: graddesc.expected_cells(as_stored(p)),
+}

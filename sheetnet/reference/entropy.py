@@ -50,11 +50,14 @@ def expected_cells(p: EntropyParams) -> dict[tuple[str, str], object]:
     y = np.array([lp[0] for lp in p.labels_preds], dtype=float)
     q = np.array([lp[1] for lp in p.labels_preds], dtype=float)
     bce10, bce = binary_cross_entropy(y, q), binary_cross_entropy(y, q, np.log)
+    # The IF form takes only the true class's log: no 0*log(0) when a prediction is 0 or 1.
+    picked = np.where(y == 1.0, q, 1.0 - q)
+    if10, if_e = -np.log10(picked), -np.log(picked)
     for i in range(5):
         n = i + 2
-        out["entropy", f"D{n}"] = out["entropy", f"E{n}"] = bce10[i]
-        out["entropy", f"G{n}"] = out["entropy", f"H{n}"] = bce[i]
-    for col, v in zip("DEGH", (bce10, bce10, bce, bce)):
+        out["entropy", f"D{n}"], out["entropy", f"E{n}"] = bce10[i], if10[i]
+        out["entropy", f"G{n}"], out["entropy", f"H{n}"] = bce[i], if_e[i]
+    for col, v in zip("DEGH", (bce10, if10, bce, if_e)):
         out["entropy", f"{col}7"] = v.mean()
 
     probs = np.stack([q, 1.0 - q], axis=1)  # column 0: cat, 1: dog

@@ -46,6 +46,7 @@ APPROX_SUB = (
     "LibreOffice rounds a subtraction of nearly equal numbers (within 2^-44) to 0; "
     "Excel keeps the IEEE difference inside a formula"
 )
+UNDERFLOW = "LibreOffice gives #NUM! where a power or EXP underflows; Excel gives 0"
 _REF = re.compile(r"(?<![!:A-Z$])\$?([A-Z]{1,3})\$?([0-9]+)(?![0-9(:])")
 
 
@@ -64,6 +65,8 @@ def known_difference(
     for exp, got, why in KNOWN_DIFFERENCES:
         if excel is exp and libreoffice is got:
             return why
+    if excel == 0.0 and libreoffice is NUM and formula and ("^" in formula or "EXP(" in formula):
+        return UNDERFLOW
     if (
         libreoffice == 0.0
         and isinstance(excel, float)
