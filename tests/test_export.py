@@ -90,7 +90,7 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(xlsx, "_fill", boom)
+    monkeypatch.setattr(xlsx, "_populate", boom)
     with pytest.raises(OSError):
         write_xlsx(wb, results, target)
     assert target.read_bytes() == b"previous contents"

@@ -1,22 +1,28 @@
 """Evaluate every formula of a workbook, in dependency order.
 
-No dependency graph is built up front: cells are computed in the order they
-were written (which for lessons is nearly always a valid order). When a formula
-meets a cell that is not computed yet, that cell is computed first, on an
-explicit stack (no recursion limit), and a cell met again while it waits on the
-stack is a cycle, reported by name.
+Values live in one flat list per sheet (row-major), so a cell is an index.
+Work runs in sheet order, top to bottom, which for lessons is nearly always a
+valid order: fills covering the same rows run as one compiled loop (see
+compile.py), single cells through the interpreter. When a formula meets a cell
+that is not computed yet, that cell is computed first, on an explicit stack (no
+recursion limit); a cell met again while it waits on the stack is a cycle,
+reported by name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import bisect
+from collections.abc import Callable, Iterator
 
 from . import address
+from .compile import compile_band
 from .errors import REF
+from .expr import Expr
 from .semantics import Grid, Value
-from .workbook import Role, Workbook
+from .workbook import Fill, Role, Sheet, Workbook
 
 Key = tuple[str, int, int]
+_PENDING = object()  # a formula cell not computed yet
 
 
 class CycleError(ValueError):
@@ -34,76 +40,145 @@ def cell_name(key: Key) -> str:
 
 
 class Results:
-    """Every cell's value after evaluation, looked up by sheet and address."""
+    """Every cell's value after evaluation: results[sheet, row, col] (zero-based)."""
 
-    def __init__(self, values: dict[Key, Value]) -> None:
-        self.values = values
+    def __init__(self, arrays: dict[str, tuple[list[Value], int]]) -> None:
+        self._arrays = arrays
+
+    def get(self, key: Key, default: Value = None) -> Value:
+        sheet, row, col = key
+        arr, width = self._arrays.get(sheet, ((), 1))
+        i = row * width + col
+        return arr[i] if col < width and 0 <= i < len(arr) else default
 
     def __getitem__(self, key: Key) -> Value:
-        return self.values.get(key)
+        return self.get(key)
 
     def at(self, sheet: str, a1: str) -> Value:
         a = address.parse(a1)
-        return self.values.get((sheet, a.row, a.col))
+        return self.get((sheet, a.row, a.col))
+
+    def items(self) -> Iterator[tuple[Key, Value]]:
+        """Every non-empty cell, sheet by sheet, row by row."""
+        for sheet, (arr, width) in self._arrays.items():
+            for i, v in enumerate(arr):
+                if v is not None:
+                    yield (sheet, *divmod(i, width)), v
+
+    @property
+    def values(self) -> Results:
+        return self
 
 
 class _Evaluator:
     def __init__(self, workbook: Workbook) -> None:
         self.sheets = workbook.sheets
-        self.values: dict[Key, Value] = {}
-        self.formulas: list[tuple[Key, object]] = []
-        for name, sheet in workbook.sheets.items():
+        self.arrays: dict[str, tuple[list[Value], int]] = {}
+        self.layout: dict[str, tuple[int, int]] = {}
+        for slot, (name, sheet) in enumerate(workbook.sheets.items()):
+            rows, cols = sheet.extent()
+            width = max(cols, 1)
+            arr: list[Value] = [None] * (rows * width)
             for (row, col), cell in sheet.cells.items():
-                if cell.role is Role.FORMULA:
-                    self.formulas.append(((name, row, col), cell.content))
-                else:
-                    self.values[name, row, col] = cell.content  # type: ignore[assignment]
+                arr[row * width + col] = (
+                    _PENDING if cell.role is Role.FORMULA else cell.content  # type: ignore[assignment]
+                )
+            for f in sheet.fills:
+                n = f.last - f.first + 1
+                start = f.first * width + f.col
+                arr[start : start + (n - 1) * width + 1 : width] = [_PENDING] * n  # type: ignore[list-item]
+            self.arrays[name] = (arr, width)
+            self.layout[name] = (slot, width)
+        self.lists = [arr for arr, _ in self.arrays.values()]
+        self._fill_index: dict[str, dict[int, list[Fill]]] = {}
 
     # -- the Context protocol ---------------------------------------------------
     def cell(self, sheet: str, row: int, col: int) -> Value:
-        key = (sheet, row, col)
-        try:
-            return self.values[key]
-        except KeyError:
-            pass
-        owner = self.sheets.get(sheet)
-        if owner is None:
+        found = self.arrays.get(sheet)
+        if found is None:
             return REF
-        if (row, col) in owner.cells:
-            raise _Pending(key)
-        return None
+        arr, width = found
+        i = row * width + col
+        if col >= width or i >= len(arr):
+            return None
+        v = arr[i]
+        if v is _PENDING:
+            raise _Pending((sheet, row, col))
+        return v
 
     def grid(self, sheet: str, row1: int, col1: int, row2: int, col2: int) -> Grid:
         cell = self.cell
         values = [cell(sheet, r, c) for r in range(row1, row2 + 1) for c in range(col1, col2 + 1)]
         return Grid(row2 - row1 + 1, col2 - col1 + 1, values)
 
+    # -- where a cell's formula comes from --------------------------------------
+    def expr_of(self, key: Key) -> Expr:
+        sheet, row, col = key
+        single = self.sheets[sheet].cells.get((row, col))
+        if single is not None:
+            return single.content  # type: ignore[return-value]
+        index = self._fill_index.get(sheet)
+        if index is None:
+            index = {}
+            for f in sorted(self.sheets[sheet].fills, key=lambda f: f.first):
+                index.setdefault(f.col, []).append(f)
+            self._fill_index[sheet] = index
+        fills = index[col]
+        f = fills[bisect.bisect_right([g.first for g in fills], row) - 1]
+        return f.expr.shift(row - f.first)
+
     # -- driving ----------------------------------------------------------------
-    def run(self, progress: Callable[[int, int], None] | None = None) -> Results:
-        values, total = self.values, len(self.formulas)
-        for done, (key, expr) in enumerate(self.formulas):
-            if key not in values:
-                try:
-                    values[key] = expr.evaluate(self)  # type: ignore[attr-defined]
-                except _Pending:
-                    self._compute(key)
-            if progress is not None and done % 100_000 == 0:
-                progress(done, total)
-        return Results(values)
+    def run(self, progress: Callable[[int, int], None] | None) -> Results:
+        total = sum(s.formula_count() for s in self.sheets.values())
+        done = reported = 0
+        for name, sheet in self.sheets.items():
+            for kind, row, payload in _work(sheet):
+                if kind == "cell":
+                    self._single((name, row, payload))  # type: ignore[arg-type]
+                    done += 1
+                else:
+                    done += self._band(name, payload)  # type: ignore[arg-type]
+                if progress is not None and done - reported >= 250_000:
+                    progress(done, total)
+                    reported = done
+        return Results(self.arrays)
+
+    def _single(self, key: Key) -> None:
+        arr, width = self.arrays[key[0]]
+        if arr[key[1] * width + key[2]] is _PENDING:
+            self._compute(key)
+
+    def _band(self, sheet: str, fills: list[Fill]) -> int:
+        order, runner = compile_band(sheet, fills, self.layout)
+        arr, width = self.arrays[sheet]
+        cols = [f.col for f in order]
+
+        def slow(row: int) -> None:
+            for col in cols:
+                if arr[row * width + col] is _PENDING:
+                    self._compute((sheet, row, col))
+
+        first, last = fills[0].first, fills[0].last
+        if runner is not None:
+            runner(self.lists, first, last, slow)
+        else:
+            for row in range(first, last + 1):
+                slow(row)
+        return len(fills) * (last - first + 1)
 
     def _compute(self, start: Key) -> None:
         """Compute `start` and, first, whatever it waits for."""
         stack, waiting = [start], {start}
         while stack:
             key = stack[-1]
-            if key in self.values:
+            arr, width = self.arrays[key[0]]
+            i = key[1] * width + key[2]
+            if arr[i] is not _PENDING:
                 stack.pop()
                 waiting.discard(key)
                 continue
-            sheet, row, col = key
-            expr = self.sheets[sheet].cells[row, col].content
             try:
-                value = expr.evaluate(self)  # type: ignore[union-attr]
+                value = self.expr_of(key).evaluate(self)
             except _Pending as pending:
                 if pending.key in waiting:
                     loop = [*stack[stack.index(pending.key) :], pending.key]
@@ -113,9 +188,23 @@ class _Evaluator:
                 stack.append(pending.key)
                 waiting.add(pending.key)
                 continue
-            self.values[key] = value
+            arr[i] = value  # type: ignore[assignment]
             stack.pop()
             waiting.discard(key)
+
+
+def _work(sheet: Sheet) -> list[tuple[str, int, object]]:
+    """A sheet's formula work, top to bottom: single cells, and bands of fills
+    that cover the same rows."""
+    items: list[tuple[str, int, object]] = [
+        ("cell", row, col) for (row, col), c in sheet.cells.items() if c.role is Role.FORMULA
+    ]
+    bands: dict[tuple[int, int], list[Fill]] = {}
+    for f in sheet.fills:
+        bands.setdefault((f.first, f.last), []).append(f)
+    items += [("band", first, fills) for (first, _), fills in bands.items()]
+    items.sort(key=lambda item: (item[1], item[0] == "band"))
+    return items
 
 
 def evaluate(workbook: Workbook, progress: Callable[[int, int], None] | None = None) -> Results:

@@ -57,8 +57,16 @@ class Expr:
     def evaluate(self, ctx: Context) -> Value | Grid:
         raise NotImplementedError
 
-    def render(self, host: str) -> str:
-        """Formula text without the leading '=', as seen from sheet `host`."""
+    def render(self, host: str, marked: bool = False) -> str:
+        """Formula text without the leading '=', as seen from sheet `host`.
+
+        With `marked`, each relative row number is written as NUL, 0-based row, NUL,
+        so a filled-down formula is rendered once and its rows substituted per cell.
+        """
+        raise NotImplementedError
+
+    def shift(self, rows: int) -> Expr:
+        """The expression filled down by `rows`: relative rows move, absolute ones stay."""
         raise NotImplementedError
 
     def formula(self, host: str) -> str:
@@ -137,6 +145,24 @@ class Expr:
         return f"<{type(self).__name__} ={self.render('')}>"
 
 
+def row_renderer(expr: Expr, host: str) -> Callable[[int], str]:
+    """Formula text (with '=') of `expr` filled down by n rows, for any n: render once."""
+    parts = expr.render(host, marked=True).split("\0")
+    static, rows = parts[0::2], [int(r) + 1 for r in parts[1::2]]
+    if not rows:
+        text = "=" + static[0]
+        return lambda shift: text
+
+    def at(shift: int) -> str:
+        out = ["=", static[0]]
+        for row, tail in zip(rows, static[1:]):
+            out.append(str(row + shift))
+            out.append(tail)
+        return "".join(out)
+
+    return at
+
+
 def render_number(x: float) -> str:
     """Shortest text that reads back as the same double; integers without '.0'."""
     if x.is_integer() and abs(x) < 1e15:
@@ -158,7 +184,7 @@ class Const(Expr):
     def evaluate(self, ctx: Context) -> Value:
         return self.value
 
-    def render(self, host: str) -> str:
+    def render(self, host: str, marked: bool = False) -> str:
         v = self.value
         if type(v) is bool:
             return "TRUE" if v else "FALSE"
@@ -167,6 +193,9 @@ class Const(Expr):
         if type(v) is ExcelError:
             return v.code
         return '"' + str(v).replace('"', '""') + '"'
+
+    def shift(self, rows: int) -> Expr:
+        return self
 
     def _key(self) -> tuple:
         return (type(self.value).__name__, self.value)
@@ -186,9 +215,18 @@ class Ref(Expr):
     def evaluate(self, ctx: Context) -> Value:
         return ctx.cell(self.sheet, self.row, self.col)
 
-    def render(self, host: str) -> str:
-        text = address.render(self.row, self.col, self.abs_row, self.abs_col)
+    def render(self, host: str, marked: bool = False) -> str:
+        if marked and not self.abs_row:
+            col = address.render(0, self.col, False, self.abs_col)[:-1]
+            text = f"{col}\0{self.row}\0"
+        else:
+            text = address.render(self.row, self.col, self.abs_row, self.abs_col)
         return text if self.sheet == host else f"{address.quote_sheet(self.sheet)}!{text}"
+
+    def shift(self, rows: int) -> Ref:
+        if self.abs_row or not rows:
+            return self
+        return Ref(self.sheet, self.row + rows, self.col, self.abs_row, self.abs_col)
 
     def to(self, end: Ref) -> Range:
         """The range from this cell to `end` (same sheet): ``c.ref('B3').to(c.ref('B7'))``."""
@@ -219,9 +257,12 @@ class Range(Expr):
     def evaluate(self, ctx: Context) -> Grid:
         return ctx.grid(self.sheet, *self.bounds())
 
-    def render(self, host: str) -> str:
-        last = address.render(self.last.row, self.last.col, self.last.abs_row, self.last.abs_col)
-        return f"{self.first.render(host)}:{last}"
+    def render(self, host: str, marked: bool = False) -> str:
+        last = self.last.render(self.last.sheet, marked)
+        return f"{self.first.render(host, marked)}:{last}"
+
+    def shift(self, rows: int) -> Range:
+        return Range(self.first.shift(rows), self.last.shift(rows))
 
     def _key(self) -> tuple:
         return (self.first._key(), self.last._key())
@@ -249,16 +290,19 @@ class BinOp(Expr):
             return semantics.compare(self.op, a, b)
         return semantics.BINARY[self.op](a, b)
 
-    def render(self, host: str) -> str:
+    def render(self, host: str, marked: bool = False) -> str:
         # Excel's binary operators are all left-associative: a right operand of
         # equal precedence needs parentheses (a-(b-c)), a left one does not.
-        left = self.left.render(host)
+        left = self.left.render(host, marked)
         if self.left.prec < self.prec:
             left = f"({left})"
-        right = self.right.render(host)
+        right = self.right.render(host, marked)
         if self.right.prec <= self.prec or (self.op in "+-" and right.startswith("-")):
             right = f"({right})"
         return f"{left}{self.op}{right}"
+
+    def shift(self, rows: int) -> Expr:
+        return BinOp(self.op, self.left.shift(rows), self.right.shift(rows))
 
     def _key(self) -> tuple:
         return (self.op, self.left, self.right)
@@ -277,9 +321,12 @@ class Neg(Expr):
     def evaluate(self, ctx: Context) -> Value:
         return semantics.negate(_scalar(self.operand.evaluate(ctx)))
 
-    def render(self, host: str) -> str:
-        inner = self.operand.render(host)
+    def render(self, host: str, marked: bool = False) -> str:
+        inner = self.operand.render(host, marked)
         return f"-({inner})" if self.operand.prec < PREC_NEG else f"-{inner}"
+
+    def shift(self, rows: int) -> Expr:
+        return Neg(self.operand.shift(rows))
 
     def _key(self) -> tuple:
         return (self.operand,)
@@ -299,8 +346,11 @@ class Paren(Expr):
     def evaluate(self, ctx: Context) -> Value | Grid:
         return self.inner.evaluate(ctx)
 
-    def render(self, host: str) -> str:
-        return f"({self.inner.render(host)})"
+    def render(self, host: str, marked: bool = False) -> str:
+        return f"({self.inner.render(host, marked)})"
+
+    def shift(self, rows: int) -> Expr:
+        return Paren(self.inner.shift(rows))
 
     def _key(self) -> tuple:
         return (self.inner,)
@@ -326,8 +376,11 @@ class Call(Expr):
         values = [a.evaluate(ctx) for a in self.args]
         return FUNCTIONS[self.name].impl(*values)
 
-    def render(self, host: str) -> str:
-        return f"{self.name}({','.join(a.render(host) for a in self.args)})"
+    def render(self, host: str, marked: bool = False) -> str:
+        return f"{self.name}({','.join(a.render(host, marked) for a in self.args)})"
+
+    def shift(self, rows: int) -> Expr:
+        return Call(self.name, *(a.shift(rows) for a in self.args))
 
     def _key(self) -> tuple:
         return (self.name, self.args)
@@ -350,8 +403,12 @@ class If(Expr):
             return cond
         return _scalar((self.then if cond else self.other).evaluate(ctx))
 
-    def render(self, host: str) -> str:
-        return f"IF({self.cond.render(host)},{self.then.render(host)},{self.other.render(host)})"
+    def render(self, host: str, marked: bool = False) -> str:
+        parts = (self.cond, self.then, self.other)
+        return f"IF({','.join(p.render(host, marked) for p in parts)})"
+
+    def shift(self, rows: int) -> Expr:
+        return If(self.cond.shift(rows), self.then.shift(rows), self.other.shift(rows))
 
     def _key(self) -> tuple:
         return (self.cond, self.then, self.other)

@@ -55,14 +55,33 @@ class Chart:
     log_y: bool = False
 
 
+@dataclass(frozen=True)
+class Fill:
+    """One formula filled down a column, as Excel's fill-down does: `expr` is what the
+    first row holds; row first+k holds expr.shift(k). Lessons that unroll thousands of
+    rows store one Fill instead of thousands of expression trees."""
+
+    col: int
+    first: int  # zero-based, inclusive
+    last: int  # zero-based, inclusive
+    expr: Expr
+    note: str | None = None  # shown on the first cell
+    number_format: str | None = None
+
+    def cell(self, row: int) -> Cell:
+        note = self.note if row == self.first else None
+        return Cell(self.expr.shift(row - self.first), Role.FORMULA, note, self.number_format)
+
+
 class Sheet:
-    """One worksheet: cells by zero-based (row, col), plus layout hints."""
+    """One worksheet: single cells by zero-based (row, col), fills, and layout hints."""
 
     def __init__(self, name: str) -> None:
         if not name or len(name) > 31 or any(ch in name for ch in "[]:*?/\\"):
             raise ValueError(f"not a valid sheet name: {name!r}")
         self.name = name
         self.cells: dict[tuple[int, int], Cell] = {}
+        self.fills: list[Fill] = []
         self.col_widths: dict[int, float] = {}
         self.freeze: tuple[int, int] | None = None
         self.charts: list[Chart] = []
@@ -101,8 +120,43 @@ class Sheet:
             raise TypeError("only formula cells hold expressions")
         if isinstance(content, float) and content - content != 0.0:
             raise ValueError("a cell cannot hold NaN or infinity")
+        if self.fills:
+            self._carve(row, col)
         self.cells[row, col] = Cell(content, role, note, number_format)
         return Ref(self.name, row, col)
+
+    def fill(
+        self,
+        col: str,
+        first: int,
+        last: int,
+        expr: Expr,
+        note: str | None = None,
+        number_format: str | None = None,
+    ) -> None:
+        """Fill `expr`, written for row `first`, down column `col` to row `last`
+        (1-based rows, as the sheet shows them)."""
+        c = address.col_number(col)
+        if not 1 <= first <= last <= address.MAX_ROWS:
+            raise ValueError(f"cannot fill rows {first}..{last}")
+        if any(
+            f.col == c and f.first <= last - 1 and first - 1 <= f.last for f in self.fills
+        ) or any((r, c) in self.cells for r in range(first - 1, last)):
+            raise ValueError(f"fill {col}{first}:{col}{last} overlaps cells already written")
+        self.fills.append(Fill(c, first - 1, last - 1, expr, note, number_format))
+
+    def _carve(self, row: int, col: int) -> None:
+        """Writing one cell inside a fill replaces that cell only: split the fill."""
+        for i, f in enumerate(self.fills):
+            if f.col == col and f.first <= row <= f.last:
+                parts = []
+                if row > f.first:
+                    parts.append(Fill(col, f.first, row - 1, f.expr, f.note, f.number_format))
+                if row < f.last:
+                    expr = f.expr.shift(row + 1 - f.first)
+                    parts.append(Fill(col, row + 1, f.last, expr, None, f.number_format))
+                self.fills[i : i + 1] = parts
+                return
 
     def label(self, where: str | tuple[int, int], text: str, note: str | None = None) -> Ref:
         return self.set(where, text, Role.LABEL, note)
@@ -129,20 +183,40 @@ class Sheet:
         return self.set(where, expr, Role.FORMULA, note, number_format)
 
     # -- reading ------------------------------------------------------------
+    def cell(self, row: int, col: int) -> Cell | None:
+        """The cell at (row, col), zero-based, whether written alone or by a fill."""
+        cell = self.cells.get((row, col))
+        if cell is None:
+            for f in self.fills:
+                if f.col == col and f.first <= row <= f.last:
+                    return f.cell(row)
+        return cell
+
     def __getitem__(self, a1: str) -> Cell:
         a = address.parse(a1)
-        return self.cells[a.row, a.col]
+        cell = self.cell(a.row, a.col)
+        if cell is None:
+            raise KeyError(f"{self.name}!{a1} is empty")
+        return cell
 
     def formula_cells(self) -> Iterator[tuple[int, int, Cell]]:
+        """Every formula cell, filled ones included (built one by one: for small work)."""
         for (row, col), cell in self.cells.items():
             if cell.role is Role.FORMULA:
                 yield row, col, cell
+        for f in self.fills:
+            for row in range(f.first, f.last + 1):
+                yield row, f.col, f.cell(row)
+
+    def formula_count(self) -> int:
+        singles = sum(1 for c in self.cells.values() if c.role is Role.FORMULA)
+        return singles + sum(f.last - f.first + 1 for f in self.fills)
 
     def extent(self) -> tuple[int, int]:
         """Rows and columns in use (one past the last used)."""
-        if not self.cells:
-            return 0, 0
-        return max(r for r, _ in self.cells) + 1, max(c for _, c in self.cells) + 1
+        rows = [r for r, _ in self.cells] + [f.last for f in self.fills]
+        cols = [c for _, c in self.cells] + [f.col for f in self.fills]
+        return (max(rows) + 1, max(cols) + 1) if rows else (0, 0)
 
 
 @dataclass
@@ -169,4 +243,4 @@ class Workbook:
         return self.sheets[name]
 
     def formula_count(self) -> int:
-        return sum(1 for s in self.sheets.values() for _ in s.formula_cells())
+        return sum(s.formula_count() for s in self.sheets.values())

@@ -15,12 +15,13 @@ from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.format import Format
-from xlsxwriter.worksheet import Worksheet
+from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from ..engine import address
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results
-from ..engine.workbook import Cell, Role, Sheet, Workbook
+from ..engine.expr import row_renderer
+from ..engine.workbook import Cell, Fill, Role, Sheet, Workbook
 from . import fingerprint
 
 # A fixed stamp makes builds byte-identical; it also marks a file as untouched
@@ -67,12 +68,31 @@ def _cached(value: object) -> object:
     return value
 
 
+class FormulaWorksheet(Worksheet):
+    """A worksheet that takes formula text the engine rendered, as is.
+
+    XlsxWriter's write_formula spends most of its time preparing the text (about
+    30 regular-expression passes to add prefixes for Excel's newer functions). The
+    engine renders only functions that need none, so that step is skipped; the
+    cell is stored exactly as write_formula would store it (a test compares the
+    two outputs byte for byte).
+    """
+
+    def write_rendered(
+        self, row: int, col: int, formula: str, fmt: Format | None, value: object
+    ) -> None:
+        if self._check_dimensions(row, col):
+            raise ValueError(f"cell outside Excel's grid: row {row + 1}, column {col + 1}")
+        self.table[row][col] = CellFormulaTuple(formula[1:], fmt, value)
+
+
 def _write_cell(
-    ws: Worksheet, sheet: Sheet, row: int, col: int, cell: Cell, value: object, fmt: Format | None
-) -> None:
+    ws: FormulaWorksheet, sheet: Sheet, row: int, col: int, cell: Cell, value: object,
+    fmt: Format | None,
+) -> None:  # fmt: skip
     content = cell.content
     if cell.role is Role.FORMULA:
-        ws.write_formula(row, col, content.formula(sheet.name), fmt, _cached(value))  # type: ignore[union-attr]
+        ws.write_rendered(row, col, content.formula(sheet.name), fmt, _cached(value))  # type: ignore[union-attr]
     elif type(content) is str:
         ws.write_string(row, col, content, fmt)  # text stays text, never a formula
     elif type(content) is bool:
@@ -82,14 +102,29 @@ def _write_cell(
     else:
         ws.write_number(row, col, content, fmt)  # type: ignore[arg-type]
     if cell.note:
-        ws.write_comment(row, col, cell.note, {"x_scale": 2, "y_scale": 1.5})
+        _note(ws, row, col, cell.note)
 
 
-def _fill(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
+def _note(ws: Worksheet, row: int, col: int, text: str) -> None:
+    ws.write_comment(row, col, text, {"x_scale": 2, "y_scale": 1.5})
+
+
+def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
+                fmt: Format | None) -> None:  # fmt: skip
+    """A filled-down formula: rendered once, its row numbers substituted per cell."""
+    text_at = row_renderer(f.expr, sheet.name)
+    get, name, col, write = results.get, sheet.name, f.col, ws.write_rendered
+    for row in range(f.first, f.last + 1):
+        write(row, col, text_at(row - f.first), fmt, _cached(get((name, row, col))))
+    if f.note:
+        _note(ws, f.first, col, f.note)
+
+
+def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
     formats = _Formats(book)
     values = results.values
     for sheet in wb.sheets.values():
-        ws = book.add_worksheet(sheet.name)
+        ws = book.add_worksheet(sheet.name, worksheet_class=FormulaWorksheet)
         for col, width in sorted(sheet.col_widths.items()):
             ws.set_column(col, col, width)
         if sheet.freeze:
@@ -97,6 +132,8 @@ def _fill(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
         for (row, col), cell in sorted(sheet.cells.items()):
             fmt = formats.get(cell.role, cell.number_format)
             _write_cell(ws, sheet, row, col, cell, values.get((sheet.name, row, col)), fmt)
+        for f in sheet.fills:
+            _write_fill(ws, sheet, f, results, formats.get(Role.FORMULA, f.number_format))
         _charts(book, ws, sheet)
     for name, target in sorted(wb.names.items()):
         book.define_name(name, "=" + _absolute(target))
@@ -166,7 +203,7 @@ def write_xlsx(wb: Workbook, results: Results, path: str | os.PathLike[str]) -> 
                 "strings_to_urls": False,
             },
         )
-        _fill(book, wb, results)
+        _populate(book, wb, results)
         book.close()
         fingerprint.stamp(tmp)
         umask = os.umask(0)
