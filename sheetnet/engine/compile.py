@@ -60,11 +60,30 @@ Layout = dict[str, tuple[int, int]]  # sheet -> (position in the value lists, wi
 
 
 class _Writer:
-    """Python source for one band's expressions."""
+    """Python source for one band's expressions.
 
-    def __init__(self, host: str, first: int, layout: Layout) -> None:
-        self.host, self.first, self.layout = host, first, layout
-        self.sheets_used: set[str] = set()
+    Offsets between a formula's row and the rows it reads on its own sheet are
+    written into the source; every other position (absolute references, rows of
+    other sheets) becomes a parameter, so bands that differ only there share code.
+    """
+
+    def __init__(self, host: str, layout: Layout) -> None:
+        self.host, self.layout = host, layout
+        self.sheets_used: set[str] = {host}
+        self.params: list[tuple[str, int]] = []
+        self.first = 0  # the row the current formula is written for
+        self.prefix = "p"
+        self.same_row: set[int] = set()  # columns the current formula reads in its own row
+        self.later_rows: set[int] = set()  # columns it reads in later rows
+
+    def start(self, f: Fill, position: int) -> None:
+        self.first, self.prefix = f.first, f"p{position}_"
+        self.same_row, self.later_rows = set(), set()
+
+    def param(self, value: int) -> str:
+        name = f"{self.prefix}{sum(n.startswith(self.prefix) for n, _ in self.params)}"
+        self.params.append((name, value))
+        return name
 
     def ref(self, ref: Ref) -> str:
         if ref.sheet not in self.layout:
@@ -74,9 +93,15 @@ class _Writer:
             raise Unsupported
         self.sheets_used.add(ref.sheet)
         if ref.abs_row:
-            return f"s{slot}[{ref.row * width + ref.col}]"
+            return f"s{slot}[{self.param(ref.row * width + ref.col)}]"
         offset = (ref.row - self.first) * width + ref.col
-        return f"s{slot}[b{slot} + {offset}]"
+        if ref.sheet == self.host:
+            if ref.row == self.first:
+                self.same_row.add(ref.col)
+            elif ref.row > self.first:
+                self.later_rows.add(ref.col)
+            return f"s{slot}[b{slot} + {offset}]"
+        return f"s{slot}[b{slot} + {self.param(offset)}]"
 
     def leaf(self, expr: Expr) -> bool:
         return isinstance(expr, Ref | Const) or (isinstance(expr, Paren) and self.leaf(expr.inner))
@@ -113,64 +138,79 @@ class _Writer:
         raise Unsupported
 
 
-def _same_row_order(host: str, fills: list[Fill]) -> list[Fill]:
-    """Fills in an order where each one's same-row inputs come first."""
-    in_band = {f.col for f in fills}
-    needs: dict[int, set[int]] = {f.col: set() for f in fills}
-    for f in fills:
-        for node in f.expr.walk():
-            if not (isinstance(node, Ref) and node.sheet == host and not node.abs_row):
-                continue
-            if node.col in in_band and node.row > f.first:
-                raise Unsupported  # reads a later row of the band
-            if node.col in in_band and node.row == f.first:
-                if node.col == f.col:
-                    raise Unsupported  # reads itself
-                needs[f.col].add(node.col)
-    order: list[Fill] = []
+def _order(fills: list[Fill], needs: dict[int, set[int]]) -> list[int]:
+    """Positions of `fills` in an order where each one's same-row inputs come first."""
+    cols = {f.col for f in fills}
+    order: list[int] = []
     done: set[int] = set()
     while len(order) < len(fills):
-        ready = [f for f in fills if f.col not in done and needs[f.col] <= done]
+        ready = [i for i, f in enumerate(fills)
+                 if f.col not in done and needs[i] & cols <= done]  # fmt: skip
         if not ready:
             raise Unsupported  # a cycle: the interpreter will name it
-        for f in ready:
-            order.append(f)
-            done.add(f.col)
+        order += ready
+        done |= {fills[i].col for i in ready}
     return order
 
 
-BandRunner = Callable[[list[list[object]], int, int, Callable[[int], None]], None]
+BandRunner = Callable[..., None]  # (value lists, first row, last row, slow path, params)
 
 
-def compile_band(
-    host: str, fills: list[Fill], layout: Layout
-) -> tuple[list[Fill], BandRunner | None]:
-    """(fills in evaluation order, a runner over rows first..last, or None)."""
-    try:
-        order = _same_row_order(host, fills)
-    except Unsupported:
-        return fills, None
-    first = fills[0].first
-    writer = _Writer(host, first, layout)
-    hslot = layout[host][0]
-    try:
-        lines = []
-        for f in order:
-            lines.append(f"            t = {writer.expr(f.expr)}")
-            lines.append("            if type(t) is not float or t - t != 0.0: raise _Slow")
-            lines.append(f"            s{hslot}[b{hslot} + {f.col}] = t")
-    except Unsupported:
-        return order, None
-    slots = sorted({layout[s][0] for s in writer.sheets_used} | {hslot})
-    widths = {layout[s][0]: layout[s][1] for s in layout}
-    src = ["def band(V, first, last, slow):"]
-    src += [f"    s{k} = V[{k}]" for k in slots]
-    src.append("    for r in range(first, last + 1):")
-    src += [f"        b{k} = r * {widths[k]}" for k in slots]
-    src.append("        try:")
-    src += lines
-    src.append("        except _FAIL:")
-    src.append("            slow(r)")
-    namespace = dict(_NAMESPACE)
-    exec(compile("\n".join(src), f"<band {host}!{first + 1}>", "exec"), namespace)
-    return order, namespace["band"]
+class BandCompiler:
+    """Compiles bands, reusing the code of bands that differ only in parameters."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.cache: dict[str, BandRunner] = {}
+
+    def compile(
+        self, host: str, fills: list[Fill], lo: int
+    ) -> tuple[list[Fill], BandRunner | None, tuple[int, ...]]:
+        """(fills in evaluation order, a runner over the band's rows or None, its parameters).
+
+        Call the runner as runner(value_lists, lo, hi, slow, params).
+        """
+        hi = max(f.last for f in fills)
+        hslot = self.layout[host][0]
+        writer = _Writer(host, self.layout)
+        cols = {f.col for f in fills}
+        bodies, needs = [], {}
+        try:
+            for i, f in enumerate(fills):
+                writer.start(f, i)
+                text = writer.expr(f.expr)
+                if writer.later_rows & cols or f.col in writer.same_row:
+                    raise Unsupported  # reads a later row of the band, or itself
+                needs[i] = writer.same_row
+                indent = "            "
+                lines = []
+                if f.first > lo or f.last < hi:
+                    lines.append(f"{indent}if {f.first - lo} <= k <= {f.last - lo}:")
+                    indent += "    "
+                lines.append(f"{indent}t = {text}")
+                lines.append(f"{indent}if type(t) is not float or t - t != 0.0: raise _Slow")
+                lines.append(f"{indent}s{hslot}[b{hslot} + {f.col}] = t")
+                bodies.append(lines)
+            positions = _order(fills, needs)
+        except Unsupported:
+            return fills, None, ()
+        slots = sorted(self.layout[s][0] for s in writer.sheets_used)
+        widths = {slot: width for slot, width in self.layout.values()}
+        src = ["def band(V, lo, hi, slow, P):"]
+        src += [f"    s{k} = V[{k}]" for k in slots]
+        src += [f"    {name} = P[{i}]" for i, (name, _) in enumerate(writer.params)]
+        src.append("    for r in range(lo, hi + 1):")
+        src.append("        k = r - lo")
+        src += [f"        b{k} = r * {widths[k]}" for k in slots]
+        src.append("        try:")
+        for i in positions:
+            src += bodies[i]
+        src.append("        except _FAIL:")
+        src.append("            slow(r)")
+        text = "\n".join(src)
+        if text not in self.cache:
+            namespace = dict(_NAMESPACE)
+            exec(compile(text, f"<band {host}>", "exec"), namespace)
+            self.cache[text] = namespace["band"]
+        order = [fills[i] for i in positions]
+        return order, self.cache[text], tuple(value for _, value in writer.params)

@@ -11,11 +11,10 @@ reported by name.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterator
 
 from . import address
-from .compile import compile_band
+from .compile import BandCompiler
 from .errors import REF
 from .expr import Expr
 from .semantics import Grid, Value
@@ -90,7 +89,7 @@ class _Evaluator:
             self.arrays[name] = (arr, width)
             self.layout[name] = (slot, width)
         self.lists = [arr for arr, _ in self.arrays.values()]
-        self._fill_index: dict[str, dict[int, list[Fill]]] = {}
+        self.compiler = BandCompiler(self.layout)
 
     # -- the Context protocol ---------------------------------------------------
     def cell(self, sheet: str, row: int, col: int) -> Value:
@@ -107,6 +106,13 @@ class _Evaluator:
         return v
 
     def grid(self, sheet: str, row1: int, col1: int, row2: int, col2: int) -> Grid:
+        found = self.arrays.get(sheet)
+        if found is not None and col1 == col2:  # one column: a strided slice of the values
+            arr, width = found
+            if col1 < width and (row2 + 1) * width <= len(arr):
+                values = arr[row1 * width + col1 : row2 * width + col1 + 1 : width]
+                if _PENDING not in values:
+                    return Grid(row2 - row1 + 1, 1, values)
         cell = self.cell
         values = [cell(sheet, r, c) for r in range(row1, row2 + 1) for c in range(col1, col2 + 1)]
         return Grid(row2 - row1 + 1, col2 - col1 + 1, values)
@@ -114,17 +120,12 @@ class _Evaluator:
     # -- where a cell's formula comes from --------------------------------------
     def expr_of(self, key: Key) -> Expr:
         sheet, row, col = key
-        single = self.sheets[sheet].cells.get((row, col))
+        owner = self.sheets[sheet]
+        single = owner.cells.get((row, col))
         if single is not None:
             return single.content  # type: ignore[return-value]
-        index = self._fill_index.get(sheet)
-        if index is None:
-            index = {}
-            for f in sorted(self.sheets[sheet].fills, key=lambda f: f.first):
-                index.setdefault(f.col, []).append(f)
-            self._fill_index[sheet] = index
-        fills = index[col]
-        f = fills[bisect.bisect_right([g.first for g in fills], row) - 1]
+        f = owner.covering(row, col)
+        assert f is not None, key
         return f.expr.shift(row - f.first)
 
     # -- driving ----------------------------------------------------------------
@@ -145,26 +146,29 @@ class _Evaluator:
 
     def _single(self, key: Key) -> None:
         arr, width = self.arrays[key[0]]
-        if arr[key[1] * width + key[2]] is _PENDING:
-            self._compute(key)
+        i = key[1] * width + key[2]
+        if arr[i] is _PENDING:
+            try:
+                arr[i] = self.sheets[key[0]].cells[key[1], key[2]].content.evaluate(self)  # type: ignore[union-attr]
+            except _Pending:
+                self._compute(key)
 
     def _band(self, sheet: str, fills: list[Fill]) -> int:
-        order, runner = compile_band(sheet, fills, self.layout)
+        lo, hi = min(f.first for f in fills), max(f.last for f in fills)
+        order, runner, params = self.compiler.compile(sheet, fills, lo)
         arr, width = self.arrays[sheet]
-        cols = [f.col for f in order]
 
         def slow(row: int) -> None:
-            for col in cols:
-                if arr[row * width + col] is _PENDING:
-                    self._compute((sheet, row, col))
+            for f in order:
+                if f.first <= row <= f.last and arr[row * width + f.col] is _PENDING:
+                    self._compute((sheet, row, f.col))
 
-        first, last = fills[0].first, fills[0].last
         if runner is not None:
-            runner(self.lists, first, last, slow)
+            runner(self.lists, lo, hi, slow, params)
         else:
-            for row in range(first, last + 1):
+            for row in range(lo, hi + 1):
                 slow(row)
-        return len(fills) * (last - first + 1)
+        return sum(f.last - f.first + 1 for f in fills)
 
     def _compute(self, start: Key) -> None:
         """Compute `start` and, first, whatever it waits for."""
@@ -199,12 +203,22 @@ def _work(sheet: Sheet) -> list[tuple[str, int, object]]:
     items: list[tuple[str, int, object]] = [
         ("cell", row, col) for (row, col), c in sheet.cells.items() if c.role is Role.FORMULA
     ]
-    bands: dict[tuple[int, int], list[Fill]] = {}
-    for f in sheet.fills:
-        bands.setdefault((f.first, f.last), []).append(f)
-    items += [("band", first, fills) for (first, _), fills in bands.items()]
+    for fills in _bands(sheet.fills):
+        items.append(("band", min(f.first for f in fills), fills))
     items.sort(key=lambda item: (item[1], item[0] == "band"))
     return items
+
+
+def _bands(fills: list[Fill]) -> list[list[Fill]]:
+    """Fills whose rows overlap, grouped: each group runs as one loop over its rows."""
+    groups: list[list[Fill]] = []
+    hi = -1
+    for f in sorted(fills, key=lambda f: (f.first, f.col)):
+        if f.first > hi:
+            groups.append([])
+        groups[-1].append(f)
+        hi = max(hi, f.last)
+    return groups
 
 
 def evaluate(workbook: Workbook, progress: Callable[[int, int], None] | None = None) -> Results:

@@ -7,6 +7,7 @@ file, and tell the round trip which cells a learner may edit.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
@@ -82,6 +83,7 @@ class Sheet:
         self.name = name
         self.cells: dict[tuple[int, int], Cell] = {}
         self.fills: list[Fill] = []
+        self._by_col: dict[int, list[Fill]] = {}
         self.col_widths: dict[int, float] = {}
         self.freeze: tuple[int, int] | None = None
         self.charts: list[Chart] = []
@@ -139,24 +141,45 @@ class Sheet:
         c = address.col_number(col)
         if not 1 <= first <= last <= address.MAX_ROWS:
             raise ValueError(f"cannot fill rows {first}..{last}")
-        if any(
-            f.col == c and f.first <= last - 1 and first - 1 <= f.last for f in self.fills
-        ) or any((r, c) in self.cells for r in range(first - 1, last)):
+        fill = Fill(c, first - 1, last - 1, expr, note, number_format)
+        column = self._column(c)
+        at = bisect.bisect_left(column, (fill.first,), key=lambda f: (f.first,))
+        clash = (at < len(column) and column[at].first <= fill.last) or (
+            at > 0 and column[at - 1].last >= fill.first
+        )
+        if clash or any((r, c) in self.cells for r in range(fill.first, fill.last + 1)):
             raise ValueError(f"fill {col}{first}:{col}{last} overlaps cells already written")
-        self.fills.append(Fill(c, first - 1, last - 1, expr, note, number_format))
+        column.insert(at, fill)
+        self.fills.append(fill)
+
+    def _column(self, col: int) -> list[Fill]:
+        """This column's fills, sorted by first row (an index over self.fills)."""
+        return self._by_col.setdefault(col, [])
+
+    def covering(self, row: int, col: int) -> Fill | None:
+        """The fill that writes (row, col), zero-based, if any."""
+        column = self._by_col.get(col)
+        if not column:
+            return None
+        at = bisect.bisect_right(column, row, key=lambda f: f.first) - 1
+        return column[at] if at >= 0 and column[at].last >= row else None
 
     def _carve(self, row: int, col: int) -> None:
         """Writing one cell inside a fill replaces that cell only: split the fill."""
-        for i, f in enumerate(self.fills):
-            if f.col == col and f.first <= row <= f.last:
-                parts = []
-                if row > f.first:
-                    parts.append(Fill(col, f.first, row - 1, f.expr, f.note, f.number_format))
-                if row < f.last:
-                    expr = f.expr.shift(row + 1 - f.first)
-                    parts.append(Fill(col, row + 1, f.last, expr, None, f.number_format))
-                self.fills[i : i + 1] = parts
-                return
+        f = self.covering(row, col)
+        if f is None:
+            return
+        parts = []
+        if row > f.first:
+            parts.append(Fill(col, f.first, row - 1, f.expr, f.note, f.number_format))
+        if row < f.last:
+            expr = f.expr.shift(row + 1 - f.first)
+            parts.append(Fill(col, row + 1, f.last, expr, None, f.number_format))
+        i = self.fills.index(f)
+        self.fills[i : i + 1] = parts
+        column = self._by_col[col]
+        j = column.index(f)
+        column[j : j + 1] = parts
 
     def label(self, where: str | tuple[int, int], text: str, note: str | None = None) -> Ref:
         return self.set(where, text, Role.LABEL, note)
@@ -187,9 +210,8 @@ class Sheet:
         """The cell at (row, col), zero-based, whether written alone or by a fill."""
         cell = self.cells.get((row, col))
         if cell is None:
-            for f in self.fills:
-                if f.col == col and f.first <= row <= f.last:
-                    return f.cell(row)
+            f = self.covering(row, col)
+            return f.cell(row) if f else None
         return cell
 
     def __getitem__(self, a1: str) -> Cell:

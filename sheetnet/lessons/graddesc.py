@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine import If, Paren, Ref, Role, Sheet, Workbook, count, sqrt, sum_, sumsq
+from ..engine import Expr, If, Paren, Ref, Role, Sheet, Workbook, count, sqrt, sum_, sumsq
 from ..engine.address import MAX_ROWS
 from ..engine.workbook import Chart, Series
 
@@ -219,11 +219,19 @@ def _data(wb: Workbook, p: GraddescParams) -> None:
 
 
 def _xy(s: Sheet, p: GraddescParams) -> None:
-    """Every data row's x and y reference the data sheet."""
+    """Every data row's x and y reference the data sheet, filled down each block."""
     for b in blocks(p):
-        for i, n in enumerate(b.data_rows()):
-            s.formula(f"A{n}", Ref("data", DATA_FIRST_ROW - 1 + i, 1))
-            s.formula(f"B{n}", Ref("data", DATA_FIRST_ROW - 1 + i, 2))
+        s.fill("A", b.first, b.last, Ref("data", DATA_FIRST_ROW - 1, 1))
+        s.fill("B", b.first, b.last, Ref("data", DATA_FIRST_ROW - 1, 2))
+
+
+def _chain(s: Sheet, b: Block, new_b: str, new_a: str) -> None:
+    """Columns C, D (b and a): the block's start, then each row the row above's new b, a."""
+    start_b, start_a = _start(s, b, new_b, new_a)
+    s.formula(f"C{b.first}", start_b)
+    s.formula(f"D{b.first}", start_a)
+    s.fill("C", b.first + 1, b.last, s.ref(f"{new_b}{b.first}"))
+    s.fill("D", b.first + 1, b.last, s.ref(f"{new_a}{b.first}"))
 
 
 def _headers(s: Sheet, names: str) -> None:
@@ -272,6 +280,8 @@ def _state_rows(s: Sheet, p: GraddescParams, starts: Mapping[str, float]) -> Non
                 s.formula(f"{col}{b.state}", s.ref(f"{col}{b.summary - (b.rows + 3)}"))
 
 
+Update = tuple[str, Expr, str | None]  # (column, formula in the block's first row, note)
+
 _STATE_NOTE = (
     "state carried in from the previous epoch; in epoch 1 the start state after the "
     "original's reset (change it here)"
@@ -297,37 +307,35 @@ def _basic(s: Sheet, p: GraddescParams) -> None:
     _xy(s, p)
     lr = s.ref("$F$1")
     for b in blocks(p):
-        for n in b.data_rows():
-            A, B, C, D, E, F, G, ERRA1, K, L = (s.ref(f"{c}{n}") for c in "ABCDEFGIKL")
-            if n == b.first:
-                start_b, start_a = _start(s, b, "N", "M")
-                s.formula(f"C{n}", start_b)
-                s.formula(f"D{n}", start_a)
-            else:
-                s.formula(f"C{n}", s.ref(f"N{n - 1}"))
-                s.formula(f"D{n}", s.ref(f"M{n - 1}"))
-            s.formula(f"E{n}", C + D * A)
-            s.formula(f"F{n}", (B - E) ** 2)
-            s.formula(
-                f"G{n}",
-                Paren(Paren(Paren(C + 0.01) + A * D) - B) ** 2,
-                note="error with b nudged by h = 0.01" if n == 4 else None,
-            )
-            s.formula(
-                f"H{n}",
-                Paren(G - F) / 0.01,
-                note="finite-difference estimate of de/db: 2(ax+b-y) + h" if n == 4 else None,
-            )
-            s.formula(f"I{n}", Paren(Paren(Paren(D + 0.01) * A + C) - B) ** 2)
-            s.formula(
-                f"J{n}",
-                Paren(ERRA1 - F) / 0.01,
-                note="finite-difference estimate of de/da: x*2(ax+b-y) + h*x^2" if n == 4 else None,
-            )
-            s.formula(f"K{n}", 2 * Paren(E - B))
-            s.formula(f"L{n}", K * A)
-            s.formula(f"M{n}", D - L * lr)
-            s.formula(f"N{n}", C - K * lr)
+        n, first = b.first, b.epoch == 0  # formulas as written in the block's first row
+        A, B, C, D, E, F, G, ERRA1, K, L = (s.ref(f"{c}{n}") for c in "ABCDEFGIKL")
+        _chain(s, b, "N", "M")
+
+        def fill(col: str, expr: Expr, note: str | None = None, b: Block = b) -> None:
+            s.fill(col, b.first, b.last, expr, note=note)
+
+        fill("E", C + D * A)
+        fill("F", (B - E) ** 2)
+        fill(
+            "G",
+            Paren(Paren(Paren(C + 0.01) + A * D) - B) ** 2,
+            "error with b nudged by h = 0.01" if first else None,
+        )
+        fill(
+            "H",
+            Paren(G - F) / 0.01,
+            "finite-difference estimate of de/db: 2(ax+b-y) + h" if first else None,
+        )
+        fill("I", Paren(Paren(Paren(D + 0.01) * A + C) - B) ** 2)
+        fill(
+            "J",
+            Paren(ERRA1 - F) / 0.01,
+            "finite-difference estimate of de/da: x*2(ax+b-y) + h*x^2" if first else None,
+        )
+        fill("K", 2 * Paren(E - B))
+        fill("L", K * A)
+        fill("M", D - L * lr)
+        fill("N", C - K * lr)
         r = f"{b.first}:{{c}}{b.last}"
         s.label(f"E{b.summary}", "rmse")
         s.formula(
@@ -346,7 +354,7 @@ def _basic(s: Sheet, p: GraddescParams) -> None:
 def _momentum_like(
     s: Sheet,
     p: GraddescParams,
-    update: Callable[..., None],
+    update: Callable[[Sheet, Block, int], list[Update]],
     state: Mapping[str, float],
     err_col: str,
     headers: str,
@@ -365,20 +373,15 @@ def _momentum_like(
     _state_rows(s, p, state)
     _xy(s, p)
     for b in blocks(p):
-        for n in b.data_rows():
-            A, B, C, D, F = (s.ref(f"{c}{n}") for c in "ABCDF")
-            if n == b.first:
-                start_b, start_a = _start(s, b, "H", "I")
-                s.formula(f"C{n}", start_b)
-                s.formula(f"D{n}", start_a)
-            else:
-                s.formula(f"C{n}", s.ref(f"H{n - 1}"))
-                s.formula(f"D{n}", s.ref(f"I{n - 1}"))
-            s.formula(f"E{n}", C + D * A)
-            s.formula(f"F{n}", 2 * Paren(D * A + C - B))
-            s.formula(f"G{n}", F * A)
-            update(s, b, n)
-            s.formula(f"{err_col}{n}", (B - s.ref(f"E{n}")) ** 2)
+        n = b.first  # formulas as written in the block's first row, filled down
+        A, B, C, D, E, F = (s.ref(f"{c}{n}") for c in "ABCDEF")
+        _chain(s, b, "H", "I")
+        s.fill("E", n, b.last, C + D * A)
+        s.fill("F", n, b.last, 2 * Paren(D * A + C - B))
+        s.fill("G", n, b.last, F * A)
+        for col, expr, note in update(s, b, n):
+            s.fill(col, n, b.last, expr, note=note if b.epoch == 0 else None)
+        s.fill(err_col, n, b.last, (B - E) ** 2)
     _carry(s, p, "HI" + "".join(state))
     _epoch_rows(s, p, err_col)
 
@@ -393,13 +396,15 @@ def _beta_cells(s: Sheet, p: GraddescParams, second: bool) -> None:
 
 
 def _momentum(s: Sheet, p: GraddescParams) -> None:
-    def update(s: Sheet, b: Block, n: int) -> None:
+    def update(s: Sheet, b: Block, n: int) -> list[Update]:
         C, D, F, G, J, K = (s.ref(f"{c}{n}") for c in "CDFGJK")
         Jp, Kp = s.ref(f"J{n - 1}"), s.ref(f"K{n - 1}")
-        s.formula(f"J{n}", Jp * s.ref("$J$1") + s.ref("$K$1") * F)
-        s.formula(f"K{n}", Kp * s.ref("$J$1") + s.ref("$K$1") * G)
-        s.formula(f"H{n}", C - J * s.ref("$D$2"))
-        s.formula(f"I{n}", D - K * s.ref("$D$2"))
+        return [
+            ("J", Jp * s.ref("$J$1") + s.ref("$K$1") * F, None),
+            ("K", Kp * s.ref("$J$1") + s.ref("$K$1") * G, None),
+            ("H", C - J * s.ref("$D$2"), None),
+            ("I", D - K * s.ref("$D$2"), None),
+        ]
 
     _momentum_like(
         s,
@@ -413,21 +418,19 @@ def _momentum(s: Sheet, p: GraddescParams) -> None:
 
 
 def _rmsprop(s: Sheet, p: GraddescParams) -> None:
-    def update(s: Sheet, b: Block, n: int) -> None:
+    def update(s: Sheet, b: Block, n: int) -> list[Update]:
         C, D, F, G = (s.ref(f"{c}{n}") for c in "CDFG")
         Jp, Kp = s.ref(f"J{n - 1}"), s.ref(f"K{n - 1}")
-        s.formula(f"J{n}", Jp * s.ref("$J$1") + s.ref("$K$1") * F**2)
-        s.formula(f"K{n}", Kp * s.ref("$J$1") + s.ref("$K$1") * G**2)
         quirk = (
-            (
-                "divides by the previous row's average, J p, not this row's: the "
-                "original's quirk, kept (textbook RMSProp uses this row's)"
-            )
-            if n == 4
-            else None
+            "divides by the previous row's average, J p, not this row's: the "
+            "original's quirk, kept (textbook RMSProp uses this row's)"
         )
-        s.formula(f"H{n}", C - F * s.ref("$D$2") / sqrt(Jp), note=quirk)
-        s.formula(f"I{n}", D - G * s.ref("$D$2") / sqrt(Kp))
+        return [
+            ("J", Jp * s.ref("$J$1") + s.ref("$K$1") * F**2, None),
+            ("K", Kp * s.ref("$J$1") + s.ref("$K$1") * G**2, None),
+            ("H", C - F * s.ref("$D$2") / sqrt(Jp), quirk),
+            ("I", D - G * s.ref("$D$2") / sqrt(Kp), None),
+        ]
 
     _momentum_like(
         s,
@@ -440,18 +443,18 @@ def _rmsprop(s: Sheet, p: GraddescParams) -> None:
     )
 
 
-def _adam_update(lr_of: Callable[[Block], Ref]) -> Callable[[Sheet, Block, int], None]:
-    def update(s: Sheet, b: Block, n: int) -> None:
+def _adam_update(lr_of: Callable[[Block], Ref]) -> Callable[[Sheet, Block, int], list[Update]]:
+    def update(s: Sheet, b: Block, n: int) -> list[Update]:
         C, D, F, G, J, K, L, M = (s.ref(f"{c}{n}") for c in "CDFGJKLM")
-        s.formula(f"J{n}", s.ref(f"J{n - 1}") * s.ref("$J$1") + s.ref("$K$1") * F)
-        s.formula(f"K{n}", s.ref(f"K{n - 1}") * s.ref("$J$1") + s.ref("$K$1") * G)
-        s.formula(f"L{n}", s.ref(f"L{n - 1}") * s.ref("$L$1") + s.ref("$M$1") * F**2)
-        s.formula(f"M{n}", s.ref(f"M{n - 1}") * s.ref("$L$1") + s.ref("$M$1") * G**2)
-        quirk = (
-            "Adam as the original writes it: no bias correction and no epsilon" if n == 4 else None
-        )
-        s.formula(f"H{n}", C - J * lr_of(b) / sqrt(L), note=quirk)
-        s.formula(f"I{n}", D - K * lr_of(b) / sqrt(M))
+        quirk = "Adam as the original writes it: no bias correction and no epsilon"
+        return [
+            ("J", s.ref(f"J{n - 1}") * s.ref("$J$1") + s.ref("$K$1") * F, None),
+            ("K", s.ref(f"K{n - 1}") * s.ref("$J$1") + s.ref("$K$1") * G, None),
+            ("L", s.ref(f"L{n - 1}") * s.ref("$L$1") + s.ref("$M$1") * F**2, None),
+            ("M", s.ref(f"M{n - 1}") * s.ref("$L$1") + s.ref("$M$1") * G**2, None),
+            ("H", C - J * lr_of(b) / sqrt(L), quirk),
+            ("I", D - K * lr_of(b) / sqrt(M), None),
+        ]
 
     return update
 

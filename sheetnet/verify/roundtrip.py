@@ -13,12 +13,14 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from ..engine import Cell, Role, Workbook, address, evaluate
+from ..engine import Cell, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
+from ..engine.expr import row_renderer
 from ..lessons import get
 from ..metadata import data_digest, lesson_of, read_custom_properties
 from ..safety import inspect_xlsx
@@ -88,13 +90,16 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet], recorded: dict) -> l
                     else:
                         changes.append(Change("input", sheet.name, a1, cell.content, file_value))
                 sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
-            elif cell.role is Role.FORMULA:
-                mine = cell.content.formula(sheet.name)  # type: ignore[union-attr]
-                if file_formula != mine:
-                    changes.append(
-                        Change("formula", sheet.name, a1, mine, file_formula or file_value)
-                    )
-                    sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
+        edited = []
+        for row, col, mine in _formulas(sheet):
+            a1 = address.render(row, col)
+            file_formula = got.formulas.get(a1)
+            if file_formula != mine:
+                file_value = _as_constant(got.values.get(a1))
+                changes.append(Change("formula", sheet.name, a1, mine, file_formula or file_value))
+                edited.append((row, col, file_value))
+        for row, col, file_value in edited:  # pinned: later cells use the saved value
+            sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
     if "data_sha256" in recorded:
         xy = [(sheet_value(wb, "data", f"B{5 + i}"), sheet_value(wb, "data", f"C{5 + i}"))
               for i in range(recorded["data_rows"])]  # fmt: skip
@@ -106,6 +111,17 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet], recorded: dict) -> l
             last = 4 + recorded["data_rows"]
             changes.append(Change("input", "data", f"B5:C{last}", "your CSV data", "edited"))
     return changes
+
+
+def _formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
+    """(row, col, formula text) of every formula cell, fills rendered row by row."""
+    for (row, col), cell in sheet.cells.items():
+        if cell.role is Role.FORMULA:
+            yield row, col, cell.content.formula(sheet.name)  # type: ignore[union-attr]
+    for f in sheet.fills:
+        text_at = row_renderer(f.expr, sheet.name)
+        for row in range(f.first, f.last + 1):
+            yield row, f.col, text_at(row - f.first)
 
 
 def sheet_value(wb: Workbook, sheet: str, a1: str) -> object:
