@@ -38,7 +38,7 @@ def test_compiled_bands_equal_the_interpreter(params):
     fast, slow = evaluate(wb), evaluate(as_single_cells(wb))
     got, exp_ = dict(fast.items()), dict(slow.items())
     assert got.keys() == exp_.keys()
-    diff = [k for k in exp_ if got[k] != exp_[k] and not (got[k] is exp_[k])]
+    diff = [k for k in exp_ if got[k] != exp_[k] and got[k] is not exp_[k]]
     assert diff == []
 
 
