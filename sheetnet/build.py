@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +63,19 @@ def compute(
     return wb, evaluate(wb, lambda done, _: say(f"  {done:,} of {total:,}") if done else None)
 
 
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A build allocates millions of small, acyclic objects; Python's cycle collector
+    would rescan them again and again (about a fifth of the build time)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class EditedWorkbook(ValueError):
     """The target holds a workbook someone changed since sheetnet wrote it."""
 
@@ -81,11 +96,12 @@ def build(
             "not overwriting: use --force, or -o to write elsewhere"
         )
     params = params if params is not None else spec.params()
-    t0 = time.perf_counter()
-    wb, results = compute(lesson, params, progress)
-    t1 = time.perf_counter()
-    if progress:
-        progress(f"{lesson}: writing {target}")
-    path = write_xlsx(wb, results, target)
-    t2 = time.perf_counter()
+    with _collector_paused():
+        t0 = time.perf_counter()
+        wb, results = compute(lesson, params, progress)
+        t1 = time.perf_counter()
+        if progress:
+            progress(f"{lesson}: writing {target}")
+        path = write_xlsx(wb, results, target)
+        t2 = time.perf_counter()
     return Built(lesson, wb, results, path, wb.formula_count(), t1 - t0, t2 - t1, params)

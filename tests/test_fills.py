@@ -90,26 +90,38 @@ def test_writing_into_a_fill_replaces_one_cell():
         s.fill("B", 4, 8, s.ref("A4"))
 
 
-def test_rendered_formulas_are_written_as_write_formula_writes_them(tmp_path):
+CELLS = [  # formula, cached value: every kind of value, and text that needs escaping
+    ("=A1*$B$1+data!B5-C3", 1.5), ("=SQRT(SUMSQ(K4:K32))", 0.1 + 0.2),
+    ('=IF(A1>2,"b&ig",A1*10)', "b&ig"), ("=-(2^2)", -4.0), ("=INDEX(E2:F2,H2)", "#N/A"),
+    ("=A1<B1", True), ("=A1>=B1", False), ("=1/0", "#DIV/0!"), ('="<x>"', "<x>"),
+    ("=A1", ""), ("=EXP(800)", "#NUM!"), ("=2", 1e-300),
+]  # fmt: skip
+
+
+def test_rendered_formulas_are_written_as_xlsxwriter_writes_them(tmp_path):
     import xlsxwriter
 
-    formulas = ["=A1*$B$1+data!B5-C3", "=SQRT(SUMSQ(K4:K32))", '=IF(A1>2,"big",A1*10)',
-                "=-(2^2)", "=INDEX(E2:F2,H2)"]  # fmt: skip
-    paths = []
-    for how in ("public", "rendered"):
+    xml = []
+    for how in ("xlsxwriter", "sheetnet"):
         path = tmp_path / f"{how}.xlsx"
         book = xlsxwriter.Workbook(path, {"in_memory": True})
-        ws = book.add_worksheet("s", worksheet_class=FormulaWorksheet)
         book.set_properties({"created": datetime.datetime(2020, 1, 1)})
-        for i, f in enumerate(formulas):
-            if how == "public":
-                ws.write_formula(i, 0, f, None, 1.5)
-            else:
-                ws.write_rendered(i, 0, f, None, 1.5)
+        bold = book.add_format({"bold": True})
+        if how == "xlsxwriter":
+            ws = book.add_worksheet("s")
+        else:
+            ws = book.add_worksheet("s", worksheet_class=FormulaWorksheet)
+        ws.set_column(1, 1, 20)  # a width alone gives no format to inherit
+        ws.set_column(2, 2, 20, bold)  # a column format is inherited
+        for i, (formula, value) in enumerate(CELLS):
+            for col, fmt in ((0, None), (1, None), (2, None), (3, bold)):
+                if how == "xlsxwriter":
+                    ws.write_formula(i, col, formula, fmt, value)
+                else:
+                    ws.write_rendered(i, col, formula, fmt, value)
         book.close()
-        paths.append(path)
-    a, b = (zipfile.ZipFile(p).read("xl/worksheets/sheet1.xml") for p in paths)
-    assert a == b
+        xml.append(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml"))
+    assert xml[0] == xml[1]
 
 
 def test_fills_are_written_with_their_values(tmp_path):

@@ -53,6 +53,10 @@ class Results:
     def __getitem__(self, key: Key) -> Value:
         return self.get(key)
 
+    def array(self, sheet: str) -> tuple[list[Value], int]:
+        """A sheet's values, row-major, and its width: value of (r, c) is at r*width + c."""
+        return self._arrays[sheet]
+
     def at(self, sheet: str, a1: str) -> Value:
         a = address.parse(a1)
         return self.get((sheet, a.row, a.col))

@@ -146,21 +146,13 @@ class Expr:
 
 
 def row_renderer(expr: Expr, host: str) -> Callable[[int], str]:
-    """Formula text (with '=') of `expr` filled down by n rows, for any n: render once."""
+    """Formula text (with '=') of `expr` filled down by n rows, for any n: the
+    formula is rendered once, into an f-string that substitutes the rows."""
     parts = expr.render(host, marked=True).split("\0")
-    static, rows = parts[0::2], [int(r) + 1 for r in parts[1::2]]
-    if not rows:
-        text = "=" + static[0]
-        return lambda shift: text
-
-    def at(shift: int) -> str:
-        out = ["=", static[0]]
-        for row, tail in zip(rows, static[1:]):
-            out.append(str(row + shift))
-            out.append(tail)
-        return "".join(out)
-
-    return at
+    static = [p.replace("{", "{{").replace("}", "}}") for p in parts[0::2]]
+    rows = [int(r) + 1 for r in parts[1::2]]
+    body = static[0] + "".join(f"{{n + {r}}}{tail}" for r, tail in zip(rows, static[1:]))
+    return eval(f"lambda n: f{('=' + body)!r}")
 
 
 def render_number(x: float) -> str:

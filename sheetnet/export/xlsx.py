@@ -15,6 +15,7 @@ from pathlib import Path
 
 import xlsxwriter
 from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 
 from ..engine import address
@@ -68,14 +69,25 @@ def _cached(value: object) -> object:
     return value
 
 
+_ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+
+
+def _escape(text: str) -> str:
+    """XML text escaping as XlsxWriter does it for cell data."""
+    if "&" in text or "<" in text or ">" in text:
+        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text
+
+
 class FormulaWorksheet(Worksheet):
-    """A worksheet that takes formula text the engine rendered, as is.
+    """A worksheet that takes formula text the engine rendered, and writes it lean.
 
     XlsxWriter's write_formula spends most of its time preparing the text (about
-    30 regular-expression passes to add prefixes for Excel's newer functions). The
-    engine renders only functions that need none, so that step is skipped; the
-    cell is stored exactly as write_formula would store it (a test compares the
-    two outputs byte for byte).
+    30 regular-expression passes to add prefixes for Excel's newer functions); the
+    engine renders only functions that need none, so write_rendered stores the cell
+    as write_formula would, without that step. Emitting a formula cell's XML is
+    likewise done in one string. Tests compare the output with XlsxWriter's own,
+    byte for byte.
     """
 
     def write_rendered(
@@ -84,6 +96,36 @@ class FormulaWorksheet(Worksheet):
         if self._check_dimensions(row, col):
             raise ValueError(f"cell outside Excel's grid: row {row + 1}, column {col + 1}")
         self.table[row][col] = CellFormulaTuple(formula[1:], fmt, value)
+
+    def _write_cell(self, row: int, col: int, cell: object) -> None:
+        fmt = getattr(cell, "format", None)
+        inherited = fmt is None and (row in self.row_info or col in self.col_info)
+        if type(cell) is not CellFormulaTuple or (inherited and self._inherits(row, col)):
+            super()._write_cell(row, col, cell)
+            return
+        attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
+        if fmt is not None:
+            attrs += f' s="{fmt._get_xf_index()}"'
+        value = cell.value  # type: ignore[attr-defined]
+        if isinstance(value, bool):
+            attrs += ' t="b"'
+            value = 1 if value else 0
+        elif isinstance(value, str):
+            if value in _ERROR_CODES:
+                attrs += ' t="e"'
+            elif value:
+                attrs += ' t="str"'
+            value = _escape(value)
+        formula = _escape(cell.formula)  # type: ignore[attr-defined]
+        self.fh.write(f"<c{attrs}><f>{formula}</f><v>{value}</v></c>")
+
+    def _inherits(self, row: int, col: int) -> bool:
+        """Whether a cell without a format takes its row's or column's format."""
+        info = self.row_info.get(row)
+        if info is not None and info.row_format:
+            return True
+        info = self.col_info.get(col)
+        return info is not None and info.column_format is not None
 
 
 def _write_cell(
@@ -113,9 +155,10 @@ def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
                 fmt: Format | None) -> None:  # fmt: skip
     """A filled-down formula: rendered once, its row numbers substituted per cell."""
     text_at = row_renderer(f.expr, sheet.name)
-    get, name, col, write = results.get, sheet.name, f.col, ws.write_rendered
+    values, width = results.array(sheet.name)
+    col, write = f.col, ws.write_rendered
     for row in range(f.first, f.last + 1):
-        write(row, col, text_at(row - f.first), fmt, _cached(get((name, row, col))))
+        write(row, col, text_at(row - f.first), fmt, _cached(values[row * width + col]))
     if f.note:
         _note(ws, f.first, col, f.note)
 
