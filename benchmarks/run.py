@@ -44,7 +44,6 @@ def _final_cells(epochs: int) -> list[str]:
 def measure_sheetnet(epochs: int, rows: int, out: str) -> dict:
     import gc
 
-    from sheetnet.build import compute
     from sheetnet.export.xlsx import write_xlsx
     from sheetnet.lessons import graddesc
     from sheetnet.reference import graddesc as reference
@@ -62,13 +61,12 @@ def measure_sheetnet(epochs: int, rows: int, out: str) -> dict:
     t3 = time.perf_counter()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     finals = [results.at("summary", c.split("!")[1]) for c in _final_cells(epochs)]
-    # the floor: numpy reference code computing the same recurrence, row by row
+    # the floor: the numpy reference computing the same recurrence, recording nothing
     t4 = time.perf_counter()
     x, y = reference.data_xy(params)
-    cells: dict = {}
-    histories = [reference.basic(params, x, y, cells)]
+    histories = [reference.basic(params, x, y, None)]
     for sheet in ("momentum", "rmsprop", "adam", "adam_ann"):
-        histories.append(reference._moving(params, sheet, x, y, cells))
+        histories.append(reference.moving(params, sheet, x, y, None))
     t5 = time.perf_counter()
     floor = [float(v) for h in histories for v in h[-1][:3]]
     return {
@@ -141,10 +139,14 @@ def child(kind: str, *args: str) -> dict:
 # -- the report -------------------------------------------------------------------------
 
 
+ABS_TOL = 1e-6  # in the units of y (about 100): see the note in RESULTS.md
+
+
 def agree(mine: list[float], theirs: list[float] | None) -> bool:
+    """Relative 1e-9, or absolute 1e-6 for values that are cancellation noise."""
     if not theirs or len(theirs) != len(mine):
         return False
-    return all(abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-300) for a, b in zip(mine, theirs))
+    return all(abs(a - b) <= max(1e-9 * max(abs(a), abs(b)), ABS_TOL) for a, b in zip(mine, theirs))
 
 
 def run(sizes: list[tuple[int, int]]) -> list[dict]:
@@ -213,8 +215,13 @@ def markdown(rows: list[dict]) -> str:
         "",
         "## The same workbook, other tools",
         "",
-        "Each tool's final values (the summary's last row) are checked against sheetnet's "
-        "(relative 1e-9) before its time is reported.",
+        "Each tool's final values (the summary's last row: a, b and error per optimizer) are "
+        "checked against sheetnet's (relative 1e-9, or absolute 1e-6) before its time is "
+        "reported. The absolute bound is there for the long runs: once a fit has converged, its "
+        "error is a root of summed squares of differences of nearly equal numbers, and "
+        "LibreOffice rounds a subtraction of numbers equal to within 2^-44 to 0 where Excel "
+        "and sheetnet keep the IEEE difference. Those near-zero values (about 1e-10) then "
+        "differ, and so can adam_ann's annealing decisions late in the run; a and b agree.",
         "",
         "| epochs x rows | LibreOffice recalculation | sheetnet build / LibreOffice | pycel "
         "| formulas | numpy floor (engine eval / floor) |",

@@ -95,3 +95,16 @@ def test_failed_write_leaves_no_file(tmp_path, monkeypatch):
         write_xlsx(wb, results, target)
     assert target.read_bytes() == b"previous contents"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_defined_names_are_written(tmp_path):
+    wb = Workbook()
+    s = wb.add_sheet("my sheet")
+    s.input("B2", 0.5)
+    s.formula("C2", s.ref("B2") * 2)
+    wb.define_name("rate", s.ref("B2"))
+    wb.define_name("block", s.range("B2:C2"))
+    path = write_xlsx(wb, evaluate(wb), tmp_path / "names.xlsx")
+    got = openpyxl.load_workbook(path).defined_names
+    assert got["rate"].attr_text == "'my sheet'!$B$2"
+    assert got["block"].attr_text == "'my sheet'!$B$2:$C$2"

@@ -7,6 +7,7 @@ Every arithmetic result that is not a finite double becomes #NUM!, as in Excel.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from .errors import DIV0, NUM, VALUE, ExcelError
 
@@ -67,60 +68,51 @@ def finite(x: float) -> float | ExcelError:
     return x if x - x == 0.0 else NUM
 
 
-def add(a: Value, b: Value) -> Value:
-    a, b = to_number(a), to_number(b)
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    return finite(a + b)  # type: ignore[operator]
+def _numeric(fn: Callable[[float, float], Value]) -> Callable[[Value, Value], Value]:
+    """A binary operator on numbers: both operands coerced, the left error first."""
+
+    def op(a: Value, b: Value) -> Value:
+        x, y = to_number(a), to_number(b)
+        if type(x) is ExcelError:
+            return x
+        if type(y) is ExcelError:
+            return y
+        return fn(x, y)  # type: ignore[arg-type]
+
+    op.__doc__ = fn.__doc__
+    return op
 
 
-def sub(a: Value, b: Value) -> Value:
-    a, b = to_number(a), to_number(b)
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    return finite(a - b)  # type: ignore[operator]
+@_numeric
+def add(a: float, b: float) -> Value:
+    return finite(a + b)
 
 
-def mul(a: Value, b: Value) -> Value:
-    a, b = to_number(a), to_number(b)
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    return finite(a * b)  # type: ignore[operator]
+@_numeric
+def sub(a: float, b: float) -> Value:
+    return finite(a - b)
 
 
-def div(a: Value, b: Value) -> Value:
-    a, b = to_number(a), to_number(b)
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    if b == 0.0:
-        return DIV0
-    return finite(a / b)  # type: ignore[operator]
+@_numeric
+def mul(a: float, b: float) -> Value:
+    return finite(a * b)
 
 
-def power(a: Value, b: Value) -> Value:
+@_numeric
+def div(a: float, b: float) -> Value:
+    """a/b: dividing by zero is #DIV/0!."""
+    return DIV0 if b == 0.0 else finite(a / b)
+
+
+@_numeric
+def power(a: float, b: float) -> Value:
     """a^b. Excel: 0^0 is #NUM!, 0^negative is #DIV/0!, negative^fraction is #NUM!."""
-    a, b = to_number(a), to_number(b)
-    if type(a) is ExcelError:
-        return a
-    if type(b) is ExcelError:
-        return b
-    if a == 0.0:
-        if b == 0.0:
-            return NUM
-        if b < 0.0:  # type: ignore[operator]
-            return DIV0
-    if a < 0.0 and not float(b).is_integer():  # type: ignore[operator, arg-type]
+    if a == 0.0 and b <= 0.0:
+        return NUM if b == 0.0 else DIV0
+    if a < 0.0 and not b.is_integer():
         return NUM
     try:
-        return finite(math.pow(a, b))  # type: ignore[arg-type]
+        return finite(math.pow(a, b))
     except (OverflowError, ValueError):
         return NUM
 

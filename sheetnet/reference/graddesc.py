@@ -29,7 +29,10 @@ def data_xy(p: GraddescParams) -> tuple[np.ndarray, np.ndarray]:
     return x, p.true_b + x * p.true_a
 
 
-def _put(out: Cells, sheet: str, row: int, **cols: float) -> None:
+def _put(out: Cells | None, sheet: str, row: int, **cols: float) -> None:
+    """Record values at (sheet, column+row); with out=None only the math runs (a floor)."""
+    if out is None:
+        return
     for col, value in cols.items():
         out[sheet, f"{col}{row}"] = float(value)
 
@@ -41,7 +44,7 @@ def _xy_cells(out: Cells, sheet: str, p: GraddescParams, x: np.ndarray, y: np.nd
             _put(out, sheet, first + i, A=x[i], B=y[i])
 
 
-def basic(p: GraddescParams, x: np.ndarray, y: np.ndarray, out: Cells) -> list[tuple]:
+def basic(p: GraddescParams, x: np.ndarray, y: np.ndarray, out: Cells | None) -> list[tuple]:
     """Plain SGD with finite-difference gradient estimates. Returns (a, b, error) per epoch."""
     lr = p.setting("lr", "basic")
     a, b = p.init_a, p.init_b
@@ -69,14 +72,14 @@ def basic(p: GraddescParams, x: np.ndarray, y: np.ndarray, out: Cells) -> list[t
     return history
 
 
-def _moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Cells) -> list:
+def moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Cells | None) -> list:
     """momentum, rmsprop, adam and adam_ann: one loop, each sheet's own update rule."""
     lr0 = p.setting("lr", sheet)
     beta = p.setting("beta", sheet)
     beta2 = p.setting("beta2", sheet) if sheet in ("adam", "adam_ann") else None
-    out[sheet, "K1"] = 1 - beta
+    _put(out, sheet, 1, K=1 - beta)
     if beta2 is not None:
-        out[sheet, "M1"] = 1 - beta2
+        _put(out, sheet, 1, M=1 - beta2)
     err_col = {"momentum": "L", "rmsprop": "L", "adam": "N", "adam_ann": "O"}[sheet]
     a, b = p.init_a, p.init_b
     if sheet == "rmsprop":
@@ -109,14 +112,14 @@ def _moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Ce
                 new_b, new_a = b - j * lr / np.sqrt(l_), a - k * lr / np.sqrt(m)
             err2 = (y[i] - pred) ** 2
             _put(out, sheet, first + i, C=b, D=a, E=pred, F=f, G=g, H=new_b, I=new_a, J=j, K=k)
-            out[sheet, f"{err_col}{first + i}"] = float(err2)
+            _put(out, sheet, first + i, **{err_col: err2})
             if beta2 is not None:
                 _put(out, sheet, first + i, L=l_, M=m)
             err2s[i], fs[i], gs[i] = err2, f, g
             a, b = new_a, new_b
         error = np.sqrt(np.sum(err2s))
         _put(out, sheet, summary, H=b, I=a, J=j, K=k)
-        out[sheet, f"{err_col}{summary}"] = float(error)
+        _put(out, sheet, summary, **{err_col: error})
         if beta2 is not None:
             _put(out, sheet, summary, L=l_, M=m)
         if sheet == "adam_ann":
@@ -148,7 +151,7 @@ def expected_cells(p: GraddescParams) -> Cells:
             out["data", f"C{5 + i}"] = float(y[i])
     histories = {"basic": basic(p, x, y, out)}
     for sheet in ("momentum", "rmsprop", "adam", "adam_ann"):
-        histories[sheet] = _moving(p, sheet, x, y, out)
+        histories[sheet] = moving(p, sheet, x, y, out)
     for sheet in histories:
         _xy_cells(out, sheet, p, x, y)
     letters = "BCDEFGHIJKLMNOP"
