@@ -106,3 +106,15 @@ def test_graddesc_bad_option_is_one_line(tmp_path):
     assert got.exit_code == 2
     assert got.output.count("\n") == 1 and "no sheet 'adamm'" in got.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_long_builds_report_progress(tmp_path):
+    from sheetnet.build import build
+    from sheetnet.lessons.graddesc import GraddescParams
+
+    messages: list[str] = []
+    built = build("graddesc", tmp_path, GraddescParams(epochs=150), progress=messages.append)
+    assert messages[0] == "graddesc: laying out cells"
+    assert messages[1] == f"graddesc: computing {built.formula_cells:,} formula cells"
+    assert any(m.strip().endswith(f"of {built.formula_cells:,}") for m in messages)
+    assert messages[-1].startswith("graddesc: writing")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 from .expr import BinOp, Call, Const, Expr, Neg, Paren, Ref
 from .workbook import Fill
@@ -103,39 +104,52 @@ class _Writer:
             return f"s{slot}[b{slot} + {offset}]"
         return f"s{slot}[b{slot} + {self.param(offset)}]"
 
-    def leaf(self, expr: Expr) -> bool:
-        return isinstance(expr, Ref | Const) or (isinstance(expr, Paren) and self.leaf(expr.inner))
+    def leaf(self, e: Expr) -> bool:
+        t = type(e)
+        return t is Ref or t is Const or (t is Paren and self.leaf(e.inner))  # type: ignore[attr-defined]
 
-    def checked(self, expr: Expr) -> str:
+    def checked(self, e: Expr) -> str:
         """An operand whose intermediate overflow could otherwise hide (x/inf is 0)."""
-        text = self.expr(expr)
-        return text if self.leaf(expr) else f"_fin({text})"
+        text = self.expr(e)
+        return text if self.leaf(e) else f"_fin({text})"
 
     def expr(self, e: Expr) -> str:
-        if isinstance(e, Const):
-            if type(e.value) is not float:
-                raise Unsupported
-            return repr(e.value)
-        if isinstance(e, Ref):
-            return self.ref(e)
-        if isinstance(e, Paren):
-            return self.expr(e.inner)
-        if isinstance(e, Neg):
-            return f"(-{self.expr(e.operand)})"
-        if isinstance(e, BinOp):
-            if e.op in "+-*":
-                return f"({self.expr(e.left)} {e.op} {self.expr(e.right)})"
-            if e.op == "/":
-                return f"({self.expr(e.left)} / {self.checked(e.right)})"
-            if e.op == "^":
-                return f"_pow({self.checked(e.left)}, {self.checked(e.right)})"
-            raise Unsupported  # comparisons: the interpreter knows Excel's type rules
-        if isinstance(e, Call):
-            if e.name == "LOG" and len(e.args) == 1:
-                return f"_log10({self.checked(e.args[0])})"
-            if e.name in _FUNCTIONS:
-                return f"{_FUNCTIONS[e.name]}({self.checked(e.args[0])})"
+        write = _WRITERS.get(type(e))
+        if write is None:
+            raise Unsupported
+        return write(self, e)
+
+    def const(self, e: Const) -> str:
+        if type(e.value) is not float:
+            raise Unsupported
+        return repr(e.value)
+
+    def binop(self, e: BinOp) -> str:
+        op = e.op
+        if op == "+" or op == "-" or op == "*":
+            return f"({self.expr(e.left)} {op} {self.expr(e.right)})"
+        if op == "/":
+            return f"({self.expr(e.left)} / {self.checked(e.right)})"
+        if op == "^":
+            return f"_pow({self.checked(e.left)}, {self.checked(e.right)})"
+        raise Unsupported  # comparisons: the interpreter knows Excel's type rules
+
+    def call(self, e: Call) -> str:
+        if e.name == "LOG" and len(e.args) == 1:
+            return f"_log10({self.checked(e.args[0])})"
+        if e.name in _FUNCTIONS:
+            return f"{_FUNCTIONS[e.name]}({self.checked(e.args[0])})"
         raise Unsupported
+
+
+_WRITERS: dict[type, Callable[[_Writer, Any], str]] = {
+    Const: _Writer.const,
+    Ref: _Writer.ref,
+    Paren: lambda w, e: w.expr(e.inner),
+    Neg: lambda w, e: f"(-{w.expr(e.operand)})",
+    BinOp: _Writer.binop,
+    Call: _Writer.call,
+}
 
 
 def _order(fills: list[Fill], needs: dict[int, set[int]]) -> list[int]:
