@@ -23,8 +23,6 @@ PREFIX = "sheetnet."
 CHUNK = 240
 _NS = {
     "cp": "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
-    "core": "http://schemas.openxmlformats.org/package/2006/metadata/core-properties",
-    "dcterms": "http://purl.org/dc/terms/",
 }
 
 
@@ -65,16 +63,6 @@ def read_custom_properties(path: str | os.PathLike[str]) -> dict[str, str]:
         value = next(iter(prop), None)
         out[prop.get("name", "")] = "" if value is None or value.text is None else value.text
     return out
-
-
-def modified_stamp(path: str | os.PathLike[str]) -> str | None:
-    """The workbook's dcterms:modified text; every application that saves it moves it."""
-    with zipfile.ZipFile(path) as z:
-        if "docProps/core.xml" not in z.namelist():
-            return None
-        root = ElementTree.fromstring(z.read("docProps/core.xml"))
-    node = root.find("dcterms:modified", _NS)
-    return None if node is None else node.text
 
 
 def lesson_of(props: dict[str, str]) -> tuple[str, Any, dict[str, Any]]:

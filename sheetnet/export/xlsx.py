@@ -25,8 +25,8 @@ from ..engine.expr import row_renderer
 from ..engine.workbook import Cell, Fill, Role, Sheet, Workbook
 from . import fingerprint
 
-# A fixed stamp makes builds byte-identical; it also marks a file as untouched
-# since sheetnet wrote it (any application that saves it moves the stamp).
+# A fixed creation date makes builds byte-identical (edits are told apart by the
+# fingerprint in the zip comment, see fingerprint.py).
 STAMP = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 AUTHOR = "sheetnet"
 

@@ -136,9 +136,6 @@ class Block:
     def extra(self) -> int:
         return self.last + 2
 
-    def data_rows(self) -> range:
-        return range(self.first, self.last + 1)
-
 
 def explain_error(p: GraddescParams, sheet: str, row: int, cell: str, error: object) -> str | None:
     """Where an optimizer first broke down (epoch and sample); other sheets only follow."""

@@ -101,7 +101,8 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet], recorded: dict) -> l
         for row, col, file_value in edited:  # pinned: later cells use the saved value
             sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
     if "data_sha256" in recorded:
-        xy = [(sheet_value(wb, "data", f"B{5 + i}"), sheet_value(wb, "data", f"C{5 + i}"))
+        data = wb["data"]
+        xy = [(data[f"B{5 + i}"].content, data[f"C{5 + i}"].content)
               for i in range(recorded["data_rows"])]  # fmt: skip
         try:
             same = data_digest(xy) == recorded["data_sha256"]
@@ -122,10 +123,6 @@ def _formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
         text_at = row_renderer(f.expr, sheet.name)
         for row in range(f.first, f.last + 1):
             yield row, f.col, text_at(row - f.first)
-
-
-def sheet_value(wb: Workbook, sheet: str, a1: str) -> object:
-    return wb[sheet][a1].content
 
 
 def compare_file(
