@@ -1,0 +1,80 @@
+"""graddesc's summary sheet: each optimizer's a, b and error per epoch, and charts."""
+
+from __future__ import annotations
+
+from ..engine import Ref, Role, Workbook
+from ..engine.workbook import Chart, Series
+from .graddesc_layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
+
+
+def add_summary(wb: Workbook, p: GraddescParams) -> None:
+    """One row per epoch: each optimizer's a, b and error, by formula."""
+    s = wb.add_sheet("summary")
+    s.header("A1", "epoch")
+    for j, name in enumerate(OPTIMIZERS):
+        for k, what in enumerate(("a", "b", "error")):
+            s.header((0, 1 + 3 * j + k), f"{name} {what}")
+    extra = 1 + 3 * len(OPTIMIZERS) + 1  # one empty column, then extras
+    s.header((0, extra), "adam_ann lr")
+    if p.data is None:
+        s.header((0, extra + 1), "true a")
+        s.header((0, extra + 2), "true b")
+    for b in blocks(p):
+        row = b.epoch + 1
+        s.set((row, 0), float(b.epoch + 1), Role.LABEL)
+        for j, name in enumerate(OPTIMIZERS):
+            cols = (NEW_A_COL[name], NEW_B_COL[name], ERR_COL[name])
+            for k, col in enumerate(cols):
+                s.formula((row, 1 + 3 * j + k), Ref(name, b.summary - 1, _col(col)))
+        lr_row = 1 if b.epoch == 0 else b.state - 1
+        s.formula((row, extra), Ref("adam_ann", lr_row, 3))
+        if p.data is None:
+            s.formula((row, extra + 1), Ref("data", 1, 2, True, True))
+            s.formula((row, extra + 2), Ref("data", 0, 2, True, True))
+    s.freeze = (1, 1)
+    for c in range(extra + 3):
+        s.col_widths[c] = 14.0
+    s.charts.extend(_charts(p))
+
+
+def _col(letter: str) -> int:
+    return ord(letter) - 65
+
+
+def _charts(p: GraddescParams) -> list[Chart]:
+    n = p.epochs
+    cats = ("summary", 1, 0, n, 0)
+    charts = []
+    for j, name in enumerate(OPTIMIZERS):
+        col = 1 + 3 * j + 2
+        charts.append(
+            Chart(
+                f"{name}: error by epoch",
+                "epoch",
+                "error (log scale)",
+                [Series(f"{name} error", cats, ("summary", 1, col, n, col))],
+                log_y=True,
+            )
+        )
+    charts.append(
+        Chart(
+            "All optimizers: error by epoch",
+            "epoch",
+            "error (log scale)",
+            [
+                Series(name, cats, ("summary", 1, 1 + 3 * j + 2, n, 1 + 3 * j + 2))
+                for j, name in enumerate(OPTIMIZERS)
+            ],
+            log_y=True,
+        )
+    )
+    for k, what in enumerate(("a", "b")):
+        series = [
+            Series(f"{name} {what}", cats, ("summary", 1, 1 + 3 * j + k, n, 1 + 3 * j + k))
+            for j, name in enumerate(OPTIMIZERS)
+        ]
+        if p.data is None:
+            true_col = 1 + 3 * len(OPTIMIZERS) + 2 + k
+            series.append(Series(f"true {what}", cats, ("summary", 1, true_col, n, true_col)))
+        charts.append(Chart(f"{what} approaching the true value", "epoch", what, series))
+    return charts
