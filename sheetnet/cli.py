@@ -72,6 +72,12 @@ def _progress() -> Callable[[str], None] | None:
     return lambda message: click.echo(message, err=True)
 
 
+def _about(path: Path, exc: Exception) -> str:
+    """The error's message, naming the file once."""
+    text = str(exc)
+    return text if str(path) in text else f"{path}: {text}"
+
+
 def _lessons(names: tuple[str, ...]) -> list[str]:
     for name in names:
         if name not in LESSONS:
@@ -79,7 +85,23 @@ def _lessons(names: tuple[str, ...]) -> list[str]:
     return list(names) or list(LESSONS)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Usage errors as one line, like every other error sheetnet reports."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.Exit as done:
+            sys.exit(done.exit_code)
+        except click.ClickException as exc:
+            _fail(exc.format_message().replace("\n", " "), exc.exit_code)
+        except click.Abort:
+            _fail("aborted", 1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="sheetnet")
 def main() -> None:
     """Deep learning's core math as spreadsheets with live formulas."""
@@ -98,6 +120,9 @@ def _graddesc_params(opts: dict[str, Any]) -> GraddescParams | None:
     if not given:
         return None
     if "data" in given:
+        for clash in ("rows", "seed"):
+            if clash in given:
+                raise ValueError(f"--{clash} cannot be combined with --data (the file gives x)")
         given["data"] = read_xy_csv(given["data"])
     for kind in ("lr", "beta", "beta2"):
         if kind in given:
@@ -176,10 +201,14 @@ def check(lessons: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.argument(
-    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--rtol",
+    default=1e-12,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Relative tolerance.",
 )
-@click.option("--rtol", default=1e-12, show_default=True, help="Relative tolerance.")
 def verify(files: tuple[Path, ...], rtol: float) -> None:
     """Recalculate FILES with LibreOffice and compare with their cached values."""
     from .verify.recalc import verify_file
@@ -193,7 +222,7 @@ def verify(files: tuple[Path, ...], rtol: float) -> None:
         except LibreOfficeMissing as exc:
             _fail(str(exc))
         except (ValueError, OSError, RuntimeError) as exc:
-            _fail(f"{path}: {exc}")
+            _fail(_about(path, exc))
         click.echo(report.render())
         ok &= report.ok
     sys.exit(0 if ok else 1)
@@ -201,7 +230,13 @@ def verify(files: tuple[Path, ...], rtol: float) -> None:
 
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--rtol", default=1e-9, show_default=True, help="Relative tolerance.")
+@click.option(
+    "--rtol",
+    default=1e-9,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Relative tolerance.",
+)
 @click.option(
     "--recalc",
     is_flag=True,
@@ -222,7 +257,7 @@ def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) 
     except LibreOfficeMissing as exc:
         _fail(str(exc))
     except (ValueError, OSError, RuntimeError, KeyError) as exc:
-        _fail(f"{file}: {exc}" if str(file) not in str(exc) else str(exc))
+        _fail(_about(file, exc))
     if as_json:
         click.echo(comparison_json(result))
     elif as_csv:

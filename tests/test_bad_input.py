@@ -113,6 +113,22 @@ def test_bad_parameters(tmp_path, args, message):
     assert_refused(run("build", "graddesc", "-o", out, *args), message, out)
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["build", "graddesc", "--epochs", "abc"], "'abc' is not a valid integer"),
+        (["build", "graddesc", "--rows", "5", "--data", "x.csv"], "cannot be combined with --data"),
+        (["frobnicate"], "No such command 'frobnicate'"),
+        (["compare"], "Missing argument 'FILE'"),
+        (["compare", "x.xlsx", "--rtol", "-1"], "not in the range x>=0"),
+        (["verify", "missing.xlsx"], "missing.xlsx: no such file"),
+    ],
+)
+def test_usage_errors_are_one_line(tmp_path, args, message):
+    out = tmp_path / "out"
+    assert_refused(run(*args, *(["-o", out] if args[0] == "build" else [])), message, out)
+
+
 def test_unknown_lesson(tmp_path):
     out = tmp_path / "out"
     assert_refused(run("build", "graddescent", "-o", out), "unknown lesson 'graddescent'", out)
