@@ -22,3 +22,17 @@ def test_python_examples_run_and_print_what_they_claim():
         assert len(printed) == len(claims)
         for got, claim in zip(printed, claims):
             assert got.startswith(claim.rstrip(".")), (got, claim)
+
+
+def test_shown_tables_are_what_show_prints(monkeypatch):
+    from click.testing import CliRunner
+
+    from sheetnet.cli import main
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # README's paths are relative
+    blocks = re.findall(r"```\n\$ sheetnet (show [^\n]*)\n(.*?)```", README, re.S)
+    assert len(blocks) == 2
+    for command, shown in blocks:
+        got = CliRunner().invoke(main, command.split())
+        assert got.exit_code == 0
+        assert got.output.rstrip() == shown.rstrip()
