@@ -26,7 +26,7 @@ class Built:
     lesson: str
     workbook: Workbook
     results: Results
-    path: Path | None
+    path: Path
     formula_cells: int
     seconds_eval: float
     seconds_write: float

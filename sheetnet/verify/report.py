@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..engine.errors import ExcelError, as_error
@@ -62,7 +62,12 @@ class Report:
         return self.sheets[name]
 
     def compare(
-        self, sheet: str, cell: str, expected: object, got: object, tolerated: object = None
+        self,
+        sheet: str,
+        cell: str,
+        expected: object,
+        got: object,
+        tolerated: Callable[[object, object], str | None] | None = None,
     ) -> None:
         """Record one cell. `tolerated(expected, got)` may name a known, accepted difference."""
         rep = self.sheet(sheet)
@@ -74,16 +79,15 @@ class Report:
             rel = diff / scale if scale else 0.0
             rep.max_abs = max(rep.max_abs, diff)
             rep.max_rel = max(rep.max_rel, rel)
-            if rel <= self.rtol or math.isclose(exp_v, got_v, rel_tol=self.rtol, abs_tol=1e-300):
+            if rel <= self.rtol:
                 return
         elif exp_v == got_v or (exp_v in (None, "") and got_v in (None, "")):
             return
-        mismatch = Mismatch(sheet, cell, exp_v, got_v)
         reason = tolerated(exp_v, got_v) if tolerated else None
         if reason:
             rep.accepted.append(Mismatch(sheet, cell, exp_v, got_v, reason))
         else:
-            rep.mismatches.append(mismatch)
+            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v))
 
     def add_problem(
         self, sheet: str, cell: str, expected: object, got: object, reason: str
