@@ -35,7 +35,7 @@ class Built:
     def warnings(self) -> list[str]:
         """Per sheet, the first formula cell whose value is an error, said the lesson's way."""
         first: dict[str, tuple[int, int, object]] = {}
-        for (sheet, row, col), value in self.results.values.items():
+        for (sheet, row, col), value in self.results.items():
             if type(value) is ExcelError and (sheet not in first or (row, col) < first[sheet][:2]):
                 first[sheet] = (row, col, value)
         explain = get(self.lesson).explain_error

@@ -41,7 +41,7 @@ def test_engine_matches_numpy_through_divergence(diverged):
     """Where numpy overflows to inf or nan, Excel (and the engine) shows #NUM!."""
     report = check_lesson("graddesc", DIVERGING)
     assert report.ok, report.render()
-    errors = [k for k, v in diverged.results.values.items() if v is NUM]
+    errors = [k for k, v in diverged.results.items() if v is NUM]
     assert len(errors) > 500
 
 

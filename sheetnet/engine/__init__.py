@@ -1,5 +1,6 @@
 """The cell-expression engine: expressions, Excel semantics, workbooks, evaluation."""
 
+from .block import Block
 from .errors import DIV0, NA, NUM, REF, VALUE, ExcelError
 from .evaluate import CycleError, Results, evaluate
 from .expr import (
@@ -38,6 +39,7 @@ __all__ = [
     "REF",
     "VALUE",
     "BinOp",
+    "Block",
     "Call",
     "Cell",
     "Const",

@@ -28,6 +28,21 @@ def col_letters(col: int) -> str:
     return letters
 
 
+class _Letters:
+    """Column letters by zero-based number, built on first use: LETTERS[27] == 'AB'."""
+
+    def __init__(self) -> None:
+        self._all: list[str] = []
+
+    def __getitem__(self, col: int) -> str:
+        if not self._all:
+            self._all = [col_letters(c) for c in range(MAX_COLS)]
+        return self._all[col]
+
+
+LETTERS = _Letters()
+
+
 def col_number(letters: str) -> int:
     """Letters to zero-based column number: A -> 0, AA -> 26."""
     n = 0

@@ -7,18 +7,22 @@ plain float, an operation raises, or a result is not finite, the row is handed
 back to the exact interpreter (expr.evaluate), which produces Excel's errors.
 Both paths use the same math functions, so they agree to the bit.
 
-Supported: numbers, references (relative or absolute, any sheet), + - * / ^,
-unary minus, parentheses, EXP, LN, LOG(x), SQRT, ABS. Anything else leaves the
-band to the interpreter.
+Supported: numbers, references and ranges (relative or absolute, any sheet),
++ - * / ^, comparisons, unary minus, parentheses, IF, EXP, LN, LOG(x), SQRT, ABS,
+SUM, MAX, MIN over ranges and numbers, SUMPRODUCT of same-shaped ranges, and
+INDEX(range, row, column). Anything else leaves the band to the interpreter.
+The helpers below repeat the interpreter's arithmetic in the same order (the
+same running sum, the same pairwise max), so both paths agree to the bit.
 """
 
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 from typing import Any
 
-from .expr import BinOp, Call, Const, Expr, Neg, Paren, Ref
+from .expr import BinOp, Call, Const, Expr, If, Neg, Paren, Range, Ref
 from .workbook import Fill
 
 
@@ -45,6 +49,107 @@ def _pow(a: object, b: object) -> float:
     return math.pow(a, b)
 
 
+def _num(x: object) -> float:
+    if type(x) is float:
+        return x
+    raise _Slow
+
+
+def _col(s: list, i: int, n: int, w: int) -> list:
+    """n cells down a column from index i, on a sheet of width w."""
+    v = s[i : i + (n - 1) * w + 1 : w]
+    if len(v) != n:
+        raise _Slow
+    return v
+
+
+def _row(s: list, i: int, n: int) -> list:
+    v = s[i : i + n]
+    if len(v) != n:
+        raise _Slow
+    return v
+
+
+def _rect(s: list, i: int, rows: int, cols: int, w: int) -> list:
+    v = [x for r in range(rows) for x in s[i + r * w : i + r * w + cols]]
+    if len(v) != rows * cols:
+        raise _Slow
+    return v
+
+
+def _sum(values: list) -> float:
+    total = 0.0
+    for v in values:
+        if type(v) is not float:
+            raise _Slow
+        total += v
+    return total
+
+
+def _extreme(pick: Callable[[float, float], float], values: list) -> float:
+    best = _fin(values[0])
+    for v in values[1:]:
+        best = pick(best, _fin(v))
+    return best
+
+
+def _sumproduct(*arrays: list) -> float:
+    if len(arrays) == 2:
+        a, b = arrays
+        types = set(map(type, a))
+        types.update(map(type, b))
+        if len(types) != 1 or float not in types:
+            raise _Slow
+        total = 0.0
+        for product in map(operator.mul, a, b):
+            total += product
+        return total
+    total = 0.0
+    for cells in zip(*arrays):
+        product = 1.0
+        for v in cells:
+            if type(v) is not float:
+                raise _Slow
+            product *= v
+        total += product
+    return total
+
+
+def _index(s: list, i: int, rows: int, cols: int, w: int, r: object, c: object) -> float:
+    """INDEX(range, r, c) where it is a number in range; anything else goes slow."""
+    r, c = int(_fin(r)), int(_fin(c))
+    if not (1 <= r <= rows and 1 <= c <= cols):
+        raise _Slow
+    k = i + (r - 1) * w + c - 1
+    if k >= len(s):
+        raise _Slow
+    return _num(s[k])
+
+
+def _cond(x: object) -> bool:
+    if type(x) is bool:
+        return x
+    return _fin(x) != 0.0
+
+
+def _compare(op: str) -> Callable[[object, object], bool]:
+    def cmp(a: object, b: object) -> bool:
+        x, y = _fin(a), _fin(b)
+        return _OPS[op](x, y)
+
+    return cmp
+
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    "=": lambda x, y: x == y,
+    "<>": lambda x, y: x != y,
+    "<": lambda x, y: x < y,
+    ">": lambda x, y: x > y,
+    "<=": lambda x, y: x <= y,
+    ">=": lambda x, y: x >= y,
+}
+_CMP_NAMES = {"=": "_eq", "<>": "_ne", "<": "_lt", ">": "_gt", "<=": "_le", ">=": "_ge"}
+
 _NAMESPACE = {
     "_Slow": _Slow,
     "_FAIL": (_Slow, ArithmeticError, TypeError, ValueError, IndexError),
@@ -54,6 +159,16 @@ _NAMESPACE = {
     "_ln": math.log,
     "_log10": math.log10,
     "_sqrt": math.sqrt,
+    "_col": _col,
+    "_row": _row,
+    "_rect": _rect,
+    "_sum": _sum,
+    "_max": lambda v: _extreme(max, v),
+    "_min": lambda v: _extreme(min, v),
+    "_sumproduct": _sumproduct,
+    "_index": _index,
+    "_cond": _cond,
+    **{name: _compare(op) for op, name in _CMP_NAMES.items()},
 }
 _FUNCTIONS = {"EXP": "_exp", "LN": "_ln", "SQRT": "_sqrt", "ABS": "abs"}
 
@@ -78,31 +193,63 @@ class _Writer:
         self.later_rows: set[int] = set()  # columns it reads in later rows
 
     def start(self, f: Fill, position: int) -> None:
-        self.first, self.prefix = f.first, f"p{position}_"
+        self.first, self.prefix, self.count = f.first, f"p{position}_", 0
+        self.width = f.width  # a fill across columns runs an inner loop over c
         self.same_row, self.later_rows = set(), set()
 
     def param(self, value: int) -> str:
-        name = f"{self.prefix}{sum(n.startswith(self.prefix) for n, _ in self.params)}"
+        name = f"{self.prefix}{self.count}"
+        self.count += 1
         self.params.append((name, value))
         return name
 
-    def ref(self, ref: Ref) -> str:
+    def index(self, ref: Ref, last_row: int | None = None, last_col: int | None = None) -> str:
+        """Python text of `ref`'s position in its sheet's value list; with `last_row`
+        and `last_col`, `ref` is the top left of a range reaching there."""
         if ref.sheet not in self.layout:
             raise Unsupported
         slot, width = self.layout[ref.sheet]
-        if ref.col >= width:
+        last_row = ref.row if last_row is None else last_row
+        last_col = ref.col if last_col is None else last_col
+        if last_col >= width:
             raise Unsupported
         self.sheets_used.add(ref.sheet)
+        moves = "" if ref.abs_col or self.width == 1 else " + c"
+        if not ref.abs_col and last_col + self.width - 1 >= width:
+            raise Unsupported
         if ref.abs_row:
-            return f"s{slot}[{self.param(ref.row * width + ref.col)}]"
+            return self.param(ref.row * width + ref.col) + moves
         offset = (ref.row - self.first) * width + ref.col
         if ref.sheet == self.host:
-            if ref.row == self.first:
-                self.same_row.add(ref.col)
-            elif ref.row > self.first:
-                self.later_rows.add(ref.col)
-            return f"s{slot}[b{slot} + {offset}]"
-        return f"s{slot}[b{slot} + {self.param(offset)}]"
+            reach = 0 if ref.abs_col else self.width - 1
+            cols = range(ref.col, last_col + reach + 1)
+            if ref.row <= self.first <= last_row:
+                self.same_row.update(cols)
+            if last_row > self.first:
+                self.later_rows.update(cols)
+            return f"b{slot} + {offset}{moves}"
+        return f"b{slot} + {self.param(offset)}{moves}"
+
+    def ref(self, ref: Ref) -> str:
+        i = self.index(ref)
+        return f"s{self.layout[ref.sheet][0]}[{i}]"
+
+    def values(self, rng: Expr) -> tuple[str, int]:
+        """A range as Python text of the list of its values (row by row), and its size."""
+        if type(rng) is not Range:
+            raise Unsupported
+        a, z = rng.first, rng.last
+        if a.abs_row != z.abs_row or a.abs_col != z.abs_col or a.sheet not in self.layout:
+            raise Unsupported  # a fill would change its shape
+        r1, c1, r2, c2 = rng.bounds()
+        slot, width = self.layout[a.sheet]
+        i = self.index(Ref(a.sheet, r1, c1, a.abs_row, a.abs_col), r2, c2)
+        rows, cols = r2 - r1 + 1, c2 - c1 + 1
+        if cols == 1:
+            return f"_col(s{slot}, {i}, {rows}, {width})", rows
+        if rows == 1:
+            return f"_row(s{slot}, {i}, {cols})", cols
+        return f"_rect(s{slot}, {i}, {rows}, {cols}, {width})", rows * cols
 
     def leaf(self, e: Expr) -> bool:
         t = type(e)
@@ -132,13 +279,39 @@ class _Writer:
             return f"({self.expr(e.left)} / {self.checked(e.right)})"
         if op == "^":
             return f"_pow({self.checked(e.left)}, {self.checked(e.right)})"
-        raise Unsupported  # comparisons: the interpreter knows Excel's type rules
+        return f"{_CMP_NAMES[op]}({self.expr(e.left)}, {self.expr(e.right)})"
+
+    def if_(self, e: If) -> str:
+        return f"({self.expr(e.then)} if _cond({self.expr(e.cond)}) else {self.expr(e.other)})"
 
     def call(self, e: Call) -> str:
         if e.name == "LOG" and len(e.args) == 1:
             return f"_log10({self.checked(e.args[0])})"
         if e.name in _FUNCTIONS:
             return f"{_FUNCTIONS[e.name]}({self.checked(e.args[0])})"
+        if e.name in ("SUM", "MAX", "MIN"):
+            parts = [self.values(a)[0] if type(a) is Range else f"[{self.expr(a)}]"
+                     for a in e.args]  # fmt: skip
+            values = parts[0] if len(parts) == 1 else " + ".join(parts)
+            return f"_{e.name.lower()}({values})"
+        if e.name == "SUMPRODUCT":
+            arrays = [self.values(a) for a in e.args]
+            if len({n for _, n in arrays}) != 1 or any(
+                a.shape != e.args[0].shape  # type: ignore[attr-defined]
+                for a in e.args
+            ):
+                raise Unsupported  # shapes that differ: #VALUE!, the interpreter's
+            return f"_sumproduct({', '.join(text for text, _ in arrays)})"
+        if e.name == "INDEX" and len(e.args) == 3 and type(e.args[0]) is Range:
+            rng = e.args[0]
+            a, z = rng.first, rng.last
+            if a.abs_row != z.abs_row or a.abs_col != z.abs_col or a.sheet not in self.layout:
+                raise Unsupported
+            r1, c1, r2, c2 = rng.bounds()
+            slot, width = self.layout[a.sheet]
+            i = self.index(Ref(a.sheet, r1, c1, a.abs_row, a.abs_col), r2, c2)
+            r, c = self.expr(e.args[1]), self.expr(e.args[2])
+            return f"_index(s{slot}, {i}, {r2 - r1 + 1}, {c2 - c1 + 1}, {width}, {r}, {c})"
         raise Unsupported
 
 
@@ -149,21 +322,25 @@ _WRITERS: dict[type, Callable[[_Writer, Any], str]] = {
     Neg: lambda w, e: f"(-{w.expr(e.operand)})",
     BinOp: _Writer.binop,
     Call: _Writer.call,
+    If: _Writer.if_,
 }
 
 
 def _order(fills: list[Fill], needs: dict[int, set[int]]) -> list[int]:
     """Positions of `fills` in an order where each one's same-row inputs come first."""
-    cols = {f.col for f in fills}
+    owners: dict[int, set[int]] = {}
+    for i, f in enumerate(fills):
+        for c in range(f.col, f.last_col + 1):
+            owners.setdefault(c, set()).add(i)
+    deps = {i: set().union(*(owners.get(c, set()) for c in needs[i])) for i in needs}
     order: list[int] = []
     done: set[int] = set()
     while len(order) < len(fills):
-        ready = [i for i, f in enumerate(fills)
-                 if f.col not in done and needs[i] & cols <= done]  # fmt: skip
+        ready = [i for i in range(len(fills)) if i not in done and deps[i] <= done]
         if not ready:
-            raise Unsupported  # a cycle: the interpreter will name it
+            raise Unsupported  # a cycle (or a fill reading itself): the interpreter's
         order += ready
-        done |= {fills[i].col for i in ready}
+        done |= set(ready)
     return order
 
 
@@ -187,23 +364,28 @@ class BandCompiler:
         hi = max(f.last for f in fills)
         hslot = self.layout[host][0]
         writer = _Writer(host, self.layout)
-        cols = {f.col for f in fills}
+        cols = {c for f in fills for c in range(f.col, f.last_col + 1)}
         bodies, needs = [], {}
         try:
             for i, f in enumerate(fills):
                 writer.start(f, i)
                 text = writer.expr(f.expr)
-                if writer.later_rows & cols or f.col in writer.same_row:
-                    raise Unsupported  # reads a later row of the band, or itself
+                if writer.later_rows & cols:
+                    raise Unsupported  # reads a later row of the band
                 needs[i] = writer.same_row
                 indent = "            "
                 lines = []
                 if f.first > lo or f.last < hi:
                     lines.append(f"{indent}if {f.first - lo} <= k <= {f.last - lo}:")
                     indent += "    "
+                target = f"b{hslot} + {f.col}"
+                if f.width > 1:
+                    lines.append(f"{indent}for c in range({f.width}):")
+                    indent += "    "
+                    target += " + c"
                 lines.append(f"{indent}t = {text}")
                 lines.append(f"{indent}if type(t) is not float or t - t != 0.0: raise _Slow")
-                lines.append(f"{indent}s{hslot}[b{hslot} + {f.col}] = t")
+                lines.append(f"{indent}s{hslot}[{target}] = t")
                 bodies.append(lines)
             positions = _order(fills, needs)
         except Unsupported:

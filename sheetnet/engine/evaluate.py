@@ -41,8 +41,9 @@ def cell_name(key: Key) -> str:
 class Results:
     """Every cell's value after evaluation: results[sheet, row, col] (zero-based)."""
 
-    def __init__(self, arrays: dict[str, tuple[list[Value], int]]) -> None:
+    def __init__(self, arrays: dict[str, tuple[list[Value], int]], interpreted: int = 0) -> None:
         self._arrays = arrays
+        self.interpreted = interpreted  # formula cells the interpreter computed (not compiled)
 
     def get(self, key: Key, default: Value = None) -> Value:
         sheet, row, col = key
@@ -68,13 +69,11 @@ class Results:
                 if v is not None:
                     yield (sheet, *divmod(i, width)), v
 
-    @property
-    def values(self) -> Results:
-        return self
-
 
 class _Evaluator:
-    def __init__(self, workbook: Workbook) -> None:
+    def __init__(self, workbook: Workbook, compiled: bool = True) -> None:
+        self.compiled = compiled
+        self.interpreted = 0
         self.sheets = workbook.sheets
         self.arrays: dict[str, tuple[list[Value], int]] = {}
         self.layout: dict[str, tuple[int, int]] = {}
@@ -88,8 +87,9 @@ class _Evaluator:
                 )
             for f in sheet.fills:
                 n = f.last - f.first + 1
-                start = f.first * width + f.col
-                arr[start : start + (n - 1) * width + 1 : width] = [_PENDING] * n  # type: ignore[list-item]
+                for col in range(f.col, f.last_col + 1):
+                    start = f.first * width + col
+                    arr[start : start + (n - 1) * width + 1 : width] = [_PENDING] * n  # type: ignore[list-item]
             self.arrays[name] = (arr, width)
             self.layout[name] = (slot, width)
         self.lists = [arr for arr, _ in self.arrays.values()]
@@ -130,7 +130,7 @@ class _Evaluator:
             return single.content  # type: ignore[return-value]
         f = owner.covering(row, col)
         assert f is not None, key
-        return f.expr.shift(row - f.first)
+        return f.expr_at(row, col)
 
     # -- driving ----------------------------------------------------------------
     def run(self, progress: Callable[[int, int], None] | None) -> Results:
@@ -146,7 +146,7 @@ class _Evaluator:
                 if progress is not None and done - reported >= 250_000:
                     progress(done, total)
                     reported = done
-        return Results(self.arrays)
+        return Results(self.arrays, self.interpreted)
 
     def _single(self, key: Key) -> None:
         arr, width = self.arrays[key[0]]
@@ -154,25 +154,31 @@ class _Evaluator:
         if arr[i] is _PENDING:
             try:
                 arr[i] = self.sheets[key[0]].cells[key[1], key[2]].content.evaluate(self)  # type: ignore[union-attr]
+                self.interpreted += 1
             except _Pending:
                 self._compute(key)
 
     def _band(self, sheet: str, fills: list[Fill]) -> int:
         lo, hi = min(f.first for f in fills), max(f.last for f in fills)
-        order, runner, params = self.compiler.compile(sheet, fills, lo)
+        if self.compiled:
+            order, runner, params = self.compiler.compile(sheet, fills, lo)
+        else:
+            order, runner, params = fills, None, ()
         arr, width = self.arrays[sheet]
 
         def slow(row: int) -> None:
             for f in order:
-                if f.first <= row <= f.last and arr[row * width + f.col] is _PENDING:
-                    self._compute((sheet, row, f.col))
+                if f.first <= row <= f.last:
+                    for col in range(f.col, f.last_col + 1):
+                        if arr[row * width + col] is _PENDING:
+                            self._compute((sheet, row, col))
 
         if runner is not None:
             runner(self.lists, lo, hi, slow, params)
         else:
             for row in range(lo, hi + 1):
                 slow(row)
-        return sum(f.last - f.first + 1 for f in fills)
+        return sum(f.size for f in fills)
 
     def _compute(self, start: Key) -> None:
         """Compute `start` and, first, whatever it waits for."""
@@ -197,6 +203,7 @@ class _Evaluator:
                 waiting.add(pending.key)
                 continue
             arr[i] = value  # type: ignore[assignment]
+            self.interpreted += 1
             stack.pop()
             waiting.discard(key)
 
@@ -225,6 +232,13 @@ def _bands(fills: list[Fill]) -> list[list[Fill]]:
     return groups
 
 
-def evaluate(workbook: Workbook, progress: Callable[[int, int], None] | None = None) -> Results:
-    """Compute every cell of `workbook` with Excel's semantics."""
-    return _Evaluator(workbook).run(progress)
+def evaluate(
+    workbook: Workbook,
+    progress: Callable[[int, int], None] | None = None,
+    compiled: bool = True,
+) -> Results:
+    """Compute every cell of `workbook` with Excel's semantics.
+
+    `compiled=False` sends every cell through the interpreter (for checking that
+    the fast path computes the same bits)."""
+    return _Evaluator(workbook, compiled).run(progress)

@@ -7,6 +7,7 @@ Python operators build trees, so lesson code reads like the math:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -61,13 +62,20 @@ class Expr:
         """Formula text without the leading '=', as seen from sheet `host`.
 
         With `marked`, each relative row number is written as NUL, 0-based row, NUL,
-        so a filled-down formula is rendered once and its rows substituted per cell.
+        and each relative column as SOH, 0-based column, SOH, so a filled formula is
+        rendered once and its rows and columns substituted per cell.
         """
         raise NotImplementedError
 
-    def shift(self, rows: int) -> Expr:
-        """The expression filled down by `rows`: relative rows move, absolute ones stay."""
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        """The expression filled down by `rows` and right by `cols`: relative
+        references move, absolute ones stay (Excel's fill and copy)."""
         raise NotImplementedError
+
+    def evaluate_array(self, ctx: Context) -> Value | Grid:
+        """The value where Excel evaluates element by element (inside SUMPRODUCT):
+        a range stays a Grid and operators apply to each element."""
+        return self.evaluate(ctx)
 
     def formula(self, host: str) -> str:
         return "=" + self.render(host)
@@ -145,14 +153,26 @@ class Expr:
         return f"<{type(self).__name__} ={self.render('')}>"
 
 
+def cell_renderer(expr: Expr, host: str) -> Callable[[int, int], str]:
+    """Formula text (with '=') of `expr` filled down n rows and right m columns:
+    the formula is rendered once, into an f-string that substitutes both."""
+    pieces = re.split("([\0\1])", expr.render(host, marked=True))
+    body, mark = [], None
+    for piece in pieces:
+        if piece in ("\0", "\1"):
+            mark = None if mark == piece else piece
+        elif mark == "\0":
+            body.append(f"{{n + {int(piece) + 1}}}")
+        elif mark == "\1":
+            body.append(f"{{_L[m + {int(piece)}]}}")
+        else:
+            body.append(piece.replace("{", "{{").replace("}", "}}"))
+    return eval(f"lambda n, m=0: f{('=' + ''.join(body))!r}", {"_L": address.LETTERS})
+
+
 def row_renderer(expr: Expr, host: str) -> Callable[[int], str]:
-    """Formula text (with '=') of `expr` filled down by n rows, for any n: the
-    formula is rendered once, into an f-string that substitutes the rows."""
-    parts = expr.render(host, marked=True).split("\0")
-    static = [p.replace("{", "{{").replace("}", "}}") for p in parts[0::2]]
-    rows = [int(r) + 1 for r in parts[1::2]]
-    body = static[0] + "".join(f"{{n + {r}}}{tail}" for r, tail in zip(rows, static[1:]))
-    return eval(f"lambda n: f{('=' + body)!r}")
+    """Formula text of `expr` filled down by n rows (see cell_renderer)."""
+    return cell_renderer(expr, host)
 
 
 def render_number(x: float) -> str:
@@ -186,7 +206,7 @@ class Const(Expr):
             return v.code
         return '"' + str(v).replace('"', '""') + '"'
 
-    def shift(self, rows: int) -> Expr:
+    def shift(self, rows: int, cols: int = 0) -> Expr:
         return self
 
     def _key(self) -> tuple:
@@ -208,17 +228,24 @@ class Ref(Expr):
         return ctx.cell(self.sheet, self.row, self.col)
 
     def render(self, host: str, marked: bool = False) -> str:
-        if marked and not self.abs_row:
-            col = address.render(0, self.col, False, self.abs_col)[:-1]
-            text = f"{col}\0{self.row}\0"
+        if marked:
+            col = f"\1{self.col}\1" if not self.abs_col else "$" + address.col_letters(self.col)
+            row = f"\0{self.row}\0" if not self.abs_row else f"${self.row + 1}"
+            text = col + row
         else:
             text = address.render(self.row, self.col, self.abs_row, self.abs_col)
         return text if self.sheet == host else f"{address.quote_sheet(self.sheet)}!{text}"
 
-    def shift(self, rows: int) -> Ref:
-        if self.abs_row or not rows:
+    def shift(self, rows: int, cols: int = 0) -> Ref:
+        rows = 0 if self.abs_row else rows
+        cols = 0 if self.abs_col else cols
+        if not rows and not cols:
             return self
-        return Ref(self.sheet, self.row + rows, self.col, self.abs_row, self.abs_col)
+        return Ref(self.sheet, self.row + rows, self.col + cols, self.abs_row, self.abs_col)
+
+    def fixed(self, row: bool = True, col: bool = True) -> Ref:
+        """The same cell with its row and/or column made absolute ($), so fills keep it."""
+        return Ref(self.sheet, self.row, self.col, self.abs_row or row, self.abs_col or col)
 
     def to(self, end: Ref) -> Range:
         """The range from this cell to `end` (same sheet): ``c.ref('B3').to(c.ref('B7'))``."""
@@ -253,8 +280,17 @@ class Range(Expr):
         last = self.last.render(self.last.sheet, marked)
         return f"{self.first.render(host, marked)}:{last}"
 
-    def shift(self, rows: int) -> Range:
-        return Range(self.first.shift(rows), self.last.shift(rows))
+    def shift(self, rows: int, cols: int = 0) -> Range:
+        return Range(self.first.shift(rows, cols), self.last.shift(rows, cols))
+
+    def fixed(self, row: bool = True, col: bool = True) -> Range:
+        """The range with its rows and/or columns made absolute ($)."""
+        return Range(self.first.fixed(row, col), self.last.fixed(row, col))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        r1, c1, r2, c2 = self.bounds()
+        return r2 - r1 + 1, c2 - c1 + 1
 
     def _key(self) -> tuple:
         return (self.first._key(), self.last._key())
@@ -293,8 +329,15 @@ class BinOp(Expr):
             right = f"({right})"
         return f"{left}{self.op}{right}"
 
-    def shift(self, rows: int) -> Expr:
-        return BinOp(self.op, self.left.shift(rows), self.right.shift(rows))
+    def evaluate_array(self, ctx: Context) -> Value | Grid:
+        a, b = self.left.evaluate_array(ctx), self.right.evaluate_array(ctx)
+        if self.prec == PREC_COMPARE:
+            op = self.op
+            return semantics.elementwise(lambda x, y: semantics.compare(op, x, y), a, b)
+        return semantics.elementwise(semantics.BINARY[self.op], a, b)
+
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        return BinOp(self.op, self.left.shift(rows, cols), self.right.shift(rows, cols))
 
     def _key(self) -> tuple:
         return (self.op, self.left, self.right)
@@ -317,8 +360,11 @@ class Neg(Expr):
         inner = self.operand.render(host, marked)
         return f"-({inner})" if self.operand.prec < PREC_NEG else f"-{inner}"
 
-    def shift(self, rows: int) -> Expr:
-        return Neg(self.operand.shift(rows))
+    def evaluate_array(self, ctx: Context) -> Value | Grid:
+        return semantics.elementwise1(semantics.negate, self.operand.evaluate_array(ctx))
+
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        return Neg(self.operand.shift(rows, cols))
 
     def _key(self) -> tuple:
         return (self.operand,)
@@ -341,8 +387,11 @@ class Paren(Expr):
     def render(self, host: str, marked: bool = False) -> str:
         return f"({self.inner.render(host, marked)})"
 
-    def shift(self, rows: int) -> Expr:
-        return Paren(self.inner.shift(rows))
+    def evaluate_array(self, ctx: Context) -> Value | Grid:
+        return self.inner.evaluate_array(ctx)
+
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        return Paren(self.inner.shift(rows, cols))
 
     def _key(self) -> tuple:
         return (self.inner,)
@@ -365,14 +414,22 @@ class Call(Expr):
         return self.args
 
     def evaluate(self, ctx: Context) -> Value:
-        values = [a.evaluate(ctx) for a in self.args]
-        return FUNCTIONS[self.name].impl(*values)
+        fn = FUNCTIONS[self.name]
+        if fn.array_args:  # SUMPRODUCT: its arguments are arrays, element by element
+            return fn.impl(*(a.evaluate_array(ctx) for a in self.args))
+        return fn.impl(*(a.evaluate(ctx) for a in self.args))
+
+    def evaluate_array(self, ctx: Context) -> Value | Grid:
+        fn = FUNCTIONS[self.name]
+        if not fn.elementwise:
+            return self.evaluate(ctx)
+        return semantics.elementwise1(fn.impl, self.args[0].evaluate_array(ctx))
 
     def render(self, host: str, marked: bool = False) -> str:
         return f"{self.name}({','.join(a.render(host, marked) for a in self.args)})"
 
-    def shift(self, rows: int) -> Expr:
-        return Call(self.name, *(a.shift(rows) for a in self.args))
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        return Call(self.name, *(a.shift(rows, cols) for a in self.args))
 
     def _key(self) -> tuple:
         return (self.name, self.args)
@@ -399,8 +456,8 @@ class If(Expr):
         parts = (self.cond, self.then, self.other)
         return f"IF({','.join(p.render(host, marked) for p in parts)})"
 
-    def shift(self, rows: int) -> Expr:
-        return If(self.cond.shift(rows), self.then.shift(rows), self.other.shift(rows))
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        return If(*(p.shift(rows, cols) for p in (self.cond, self.then, self.other)))
 
     def _key(self) -> tuple:
         return (self.cond, self.then, self.other)

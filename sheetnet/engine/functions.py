@@ -137,7 +137,11 @@ def MIN(*args: Arg) -> Value:
 
 
 def SUMPRODUCT(*args: Arg) -> Value:
-    """SUMPRODUCT: ranges of one shape; non-numbers count as 0, errors propagate."""
+    """SUMPRODUCT: arrays of one shape; non-numbers count as 0, errors propagate.
+
+    Its arguments are arrays: `SUMPRODUCT(A1:A3*2)` multiplies each element first
+    (see Expr.evaluate_array), so comparisons and arithmetic on ranges work there.
+    """
     grids = [a if isinstance(a, Grid) else Grid(1, 1, [a]) for a in args]
     shape = (grids[0].rows, grids[0].cols)
     if any((g.rows, g.cols) != shape for g in grids):
@@ -222,19 +226,21 @@ class Function:
     impl: Callable[..., Value]
     min_args: int
     max_args: int | None
+    array_args: bool = False  # its arguments are evaluated as arrays (SUMPRODUCT)
+    elementwise: bool = False  # inside an array argument, applies to each element
 
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
-        Function("EXP", _unary(_exp), 1, 1),
-        Function("LN", _unary(_ln), 1, 1),
+        Function("EXP", _unary(_exp), 1, 1, elementwise=True),
+        Function("LN", _unary(_ln), 1, 1, elementwise=True),
         Function("LOG", LOG, 1, 2),
-        Function("SQRT", _unary(_sqrt), 1, 1),
-        Function("ABS", ABS, 1, 1),
+        Function("SQRT", _unary(_sqrt), 1, 1, elementwise=True),
+        Function("ABS", ABS, 1, 1, elementwise=True),
         Function("SUM", SUM, 1, None),
         Function("SUMSQ", SUMSQ, 1, None),
-        Function("SUMPRODUCT", SUMPRODUCT, 1, None),
+        Function("SUMPRODUCT", SUMPRODUCT, 1, None, array_args=True),
         Function("COUNT", COUNT, 1, None),
         Function("AVERAGE", AVERAGE, 1, None),
         Function("MAX", MAX, 1, None),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from .errors import DIV0, NUM, VALUE, ExcelError
+from .errors import DIV0, NA, NUM, VALUE, ExcelError
 
 Value = float | str | bool | ExcelError | None
 
@@ -162,6 +162,40 @@ def compare(op: str, a: Value, b: Value) -> Value:
     if op == "<=":
         return x <= y  # type: ignore[operator]
     return x >= y  # type: ignore[operator]
+
+
+def elementwise(
+    op: Callable[[Value, Value], Value], a: Value | Grid, b: Value | Grid
+) -> Value | Grid:
+    """`op` on arrays, element by element, as Excel does inside SUMPRODUCT.
+
+    A single value or a one-row/one-column array is repeated along the other
+    dimension; where two sizes differ and neither is 1, the extra elements are #N/A.
+    """
+    if not isinstance(a, Grid) and not isinstance(b, Grid):
+        return op(a, b)
+    ga = a if isinstance(a, Grid) else Grid(1, 1, [a])
+    gb = b if isinstance(b, Grid) else Grid(1, 1, [b])
+    rows, cols = max(ga.rows, gb.rows), max(ga.cols, gb.cols)
+    out: list[Value] = []
+    for i in range(rows):
+        for j in range(cols):
+            x, y = _element(ga, i, j), _element(gb, i, j)
+            out.append(x if x is NA else y if y is NA else op(x, y))
+    return Grid(rows, cols, out)
+
+
+def _element(g: Grid, i: int, j: int) -> Value:
+    r = 0 if g.rows == 1 else i
+    c = 0 if g.cols == 1 else j
+    return g.values[r * g.cols + c] if r < g.rows and c < g.cols else NA
+
+
+def elementwise1(fn: Callable[[Value], Value], a: Value | Grid) -> Value | Grid:
+    """A one-argument function on every element of an array."""
+    if isinstance(a, Grid):
+        return Grid(a.rows, a.cols, [fn(v) for v in a.values])
+    return fn(a)
 
 
 BINARY = {"+": add, "-": sub, "*": mul, "/": div, "^": power}

@@ -58,20 +58,40 @@ class Chart:
 
 @dataclass(frozen=True)
 class Fill:
-    """One formula filled down a column, as Excel's fill-down does: `expr` is what the
-    first row holds; row first+k holds expr.shift(k). Lessons that unroll thousands of
-    rows store one Fill instead of thousands of expression trees."""
+    """One formula filled over a rectangle, as Excel's fill-down and fill-right do:
+    `expr` is what the top-left cell holds; the cell k rows down and m columns right
+    holds expr.shift(k, m). Lessons that unroll thousands of rows store one Fill
+    instead of thousands of expression trees."""
 
-    col: int
+    col: int  # zero-based, the leftmost column
     first: int  # zero-based, inclusive
     last: int  # zero-based, inclusive
     expr: Expr
     note: str | None = None  # shown on the first cell
     number_format: str | None = None
+    width: int = 1  # columns, from `col` rightwards
 
-    def cell(self, row: int) -> Cell:
-        note = self.note if row == self.first else None
-        return Cell(self.expr.shift(row - self.first), Role.FORMULA, note, self.number_format)
+    @property
+    def last_col(self) -> int:
+        return self.col + self.width - 1
+
+    @property
+    def size(self) -> int:
+        return (self.last - self.first + 1) * self.width
+
+    def expr_at(self, row: int, col: int | None = None) -> Expr:
+        dr, dc = row - self.first, 0 if col is None else col - self.col
+        return self.expr if not dr and not dc else self.expr.shift(dr, dc)
+
+    def cell(self, row: int, col: int | None = None) -> Cell:
+        top_left = row == self.first and (col is None or col == self.col)
+        note = self.note if top_left else None
+        return Cell(self.expr_at(row, col), Role.FORMULA, note, self.number_format)
+
+    def positions(self) -> Iterator[tuple[int, int]]:
+        for row in range(self.first, self.last + 1):
+            for col in range(self.col, self.col + self.width):
+                yield row, col
 
 
 class Sheet:
@@ -138,18 +158,27 @@ class Sheet:
     ) -> None:
         """Fill `expr`, written for row `first`, down column `col` to row `last`
         (1-based rows, as the sheet shows them)."""
-        c = address.col_number(col)
-        if not 1 <= first <= last <= address.MAX_ROWS:
-            raise ValueError(f"cannot fill rows {first}..{last}")
-        fill = Fill(c, first - 1, last - 1, expr, note, number_format)
-        column = self._column(c)
-        at = bisect.bisect_left(column, (fill.first,), key=lambda f: (f.first,))
-        clash = (at < len(column) and column[at].first <= fill.last) or (
-            at > 0 and column[at - 1].last >= fill.first
-        )
-        if clash or any((r, c) in self.cells for r in range(fill.first, fill.last + 1)):
-            raise ValueError(f"fill {col}{first}:{col}{last} overlaps cells already written")
-        column.insert(at, fill)
+        self.add_fill(Fill(address.col_number(col), first - 1, last - 1, expr, note, number_format))
+
+    def add_fill(self, fill: Fill) -> None:
+        """Add a fill (zero-based rows); it may not overlap cells already written."""
+        c1, c2, first, last = fill.col, fill.last_col, fill.first, fill.last
+        if not (0 <= first <= last < address.MAX_ROWS and 0 <= c1 <= c2 < address.MAX_COLS):
+            raise ValueError(f"cannot fill rows {first + 1}..{last + 1}, "
+                             f"columns {c1 + 1}..{c2 + 1}")  # fmt: skip
+        where = f"{address.render(first, c1)}:{address.render(last, c2)}"
+        for c in range(c1, c2 + 1):
+            column = self._column(c)
+            at = bisect.bisect_left(column, first, key=lambda f: f.first)
+            if (at < len(column) and column[at].first <= last) or (
+                at > 0 and column[at - 1].last >= first
+            ):
+                raise ValueError(f"fill {where} overlaps cells already written")
+        if self.cells and any(p in self.cells for p in fill.positions()):
+            raise ValueError(f"fill {where} overlaps cells already written")
+        for c in range(c1, c2 + 1):
+            column = self._column(c)
+            column.insert(bisect.bisect_left(column, first, key=lambda f: f.first), fill)
         self.fills.append(fill)
 
     def _column(self, col: int) -> list[Fill]:
@@ -165,27 +194,42 @@ class Sheet:
         return column[at] if at >= 0 and column[at].last >= row else None
 
     def _carve(self, row: int, col: int) -> None:
-        """Writing one cell inside a fill replaces that cell only: split the fill."""
+        """Writing one cell inside a fill replaces that cell only: split the fill
+        into the columns left of it, right of it, and its own column above and below."""
         f = self.covering(row, col)
         if f is None:
             return
+        fmt = f.number_format
         parts = []
+        if col > f.col:
+            parts.append(Fill(f.col, f.first, f.last, f.expr, f.note, fmt, col - f.col))
         if row > f.first:
-            parts.append(Fill(col, f.first, row - 1, f.expr, f.note, f.number_format))
+            note = f.note if col == f.col else None
+            parts.append(Fill(col, f.first, row - 1, f.expr_at(f.first, col), note, fmt))
         if row < f.last:
-            expr = f.expr.shift(row + 1 - f.first)
-            parts.append(Fill(col, row + 1, f.last, expr, None, f.number_format))
-        i = self.fills.index(f)
-        self.fills[i : i + 1] = parts
-        column = self._by_col[col]
-        j = column.index(f)
-        column[j : j + 1] = parts
+            parts.append(Fill(col, row + 1, f.last, f.expr_at(row + 1, col), None, fmt))
+        if col < f.last_col:
+            parts.append(Fill(col + 1, f.first, f.last, f.expr_at(f.first, col + 1), None, fmt,
+                              f.last_col - col))  # fmt: skip
+        self.fills.remove(f)
+        for c in range(f.col, f.last_col + 1):
+            self._by_col[c].remove(f)
+        for part in parts:
+            self.add_fill(part)
 
     def label(self, where: str | tuple[int, int], text: str, note: str | None = None) -> Ref:
         return self.set(where, text, Role.LABEL, note)
 
     def header(self, where: str | tuple[int, int], text: str, note: str | None = None) -> Ref:
         return self.set(where, text, Role.HEADER, note)
+
+    def width(self, cols: str | int, width: float, last: str | int | None = None) -> None:
+        """Set the width of a column, or of columns `cols` to `last` (letters or 0-based)."""
+        first = address.col_number(cols) if isinstance(cols, str) else cols
+        end = first if last is None else (address.col_number(last) if isinstance(last, str)
+                                          else last)  # fmt: skip
+        for c in range(first, end + 1):
+            self.col_widths[c] = width
 
     def input(
         self,
@@ -211,7 +255,7 @@ class Sheet:
         cell = self.cells.get((row, col))
         if cell is None:
             f = self.covering(row, col)
-            return f.cell(row) if f else None
+            return f.cell(row, col) if f else None
         return cell
 
     def __getitem__(self, a1: str) -> Cell:
@@ -227,17 +271,17 @@ class Sheet:
             if cell.role is Role.FORMULA:
                 yield row, col, cell
         for f in self.fills:
-            for row in range(f.first, f.last + 1):
-                yield row, f.col, f.cell(row)
+            for row, col in f.positions():
+                yield row, col, f.cell(row, col)
 
     def formula_count(self) -> int:
         singles = sum(1 for c in self.cells.values() if c.role is Role.FORMULA)
-        return singles + sum(f.last - f.first + 1 for f in self.fills)
+        return singles + sum(f.size for f in self.fills)
 
     def extent(self) -> tuple[int, int]:
         """Rows and columns in use (one past the last used)."""
         rows = [r for r, _ in self.cells] + [f.last for f in self.fills]
-        cols = [c for _, c in self.cells] + [f.col for f in self.fills]
+        cols = [c for _, c in self.cells] + [f.last_col for f in self.fills]
         return (max(rows) + 1, max(cols) + 1) if rows else (0, 0)
 
 

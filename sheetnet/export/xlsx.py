@@ -21,7 +21,7 @@ from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 from ..engine import address
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results
-from ..engine.expr import row_renderer
+from ..engine.expr import cell_renderer
 from ..engine.workbook import Cell, Fill, Role, Sheet, Workbook
 from . import fingerprint
 
@@ -153,19 +153,21 @@ def _note(ws: Worksheet, row: int, col: int, text: str) -> None:
 
 def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
                 fmt: Format | None) -> None:  # fmt: skip
-    """A filled-down formula: rendered once, its row numbers substituted per cell."""
-    text_at = row_renderer(f.expr, sheet.name)
+    """A filled formula: rendered once, its rows and columns substituted per cell."""
+    text_at = cell_renderer(f.expr, sheet.name)
     values, width = results.array(sheet.name)
-    col, write = f.col, ws.write_rendered
+    write = ws.write_rendered
     for row in range(f.first, f.last + 1):
-        write(row, col, text_at(row - f.first), fmt, _cached(values[row * width + col]))
+        n = row - f.first
+        for col in range(f.col, f.last_col + 1):
+            write(row, col, text_at(n, col - f.col), fmt, _cached(values[row * width + col]))
     if f.note:
         _note(ws, f.first, col, f.note)
 
 
 def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
     formats = _Formats(book)
-    values = results.values
+    values = results
     for sheet in wb.sheets.values():
         ws = book.add_worksheet(sheet.name, worksheet_class=FormulaWorksheet)
         for col, width in sorted(sheet.col_widths.items()):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..engine import Cell, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
-from ..engine.expr import row_renderer
+from ..engine.expr import cell_renderer
 from ..lessons import get
 from ..metadata import data_digest, lesson_of, read_custom_properties
 from ..safety import inspect_xlsx
@@ -120,9 +120,9 @@ def _formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
         if cell.role is Role.FORMULA:
             yield row, col, cell.content.formula(sheet.name)  # type: ignore[union-attr]
     for f in sheet.fills:
-        text_at = row_renderer(f.expr, sheet.name)
-        for row in range(f.first, f.last + 1):
-            yield row, f.col, text_at(row - f.first)
+        text_at = cell_renderer(f.expr, sheet.name)
+        for row, col in f.positions():
+            yield row, col, text_at(row - f.first, col - f.col)
 
 
 def compare_file(

@@ -1,0 +1,154 @@
+"""Blocks: a rectangle of cells addressed by (i, j), so matrix math reads like math.
+
+A lesson says ``W_new.fill(lambda k, j: W[k, j] - lr * (sumproduct(delta.col(k),
+X.col(j)) / B))`` and never computes an address. A block decides how its formulas
+are stored: a column whose cells are its first cell filled down becomes one Fill
+(as Excel's fill-down), anything else one formula per cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from . import address
+from .expr import Expr, Range, Ref
+from .workbook import Constant, Fill, Role, Sheet
+
+
+class Block:
+    """Rows x cols cells of `sheet` from (top, left), zero-based.
+
+    `fixed_rows` / `fixed_cols` make the references it hands out absolute ($) in
+    that direction, as a formula that is filled elsewhere needs (see `fixed`).
+    """
+
+    def __init__(
+        self,
+        sheet: Sheet,
+        top: int,
+        left: int,
+        rows: int,
+        cols: int,
+        fixed_rows: bool = False,
+        fixed_cols: bool = False,
+    ) -> None:
+        if rows < 1 or cols < 1:
+            raise ValueError(f"a block needs at least one row and column, not {rows}x{cols}")
+        if top < 0 or left < 0 or top + rows > address.MAX_ROWS or left + cols > address.MAX_COLS:
+            raise ValueError(f"block of {rows}x{cols} at row {top + 1}, column {left + 1} "
+                             "does not fit in Excel's grid")  # fmt: skip
+        self.sheet, self.top, self.left, self.rows, self.cols = sheet, top, left, rows, cols
+        self.fixed_rows, self.fixed_cols = fixed_rows, fixed_cols
+
+    @classmethod
+    def at(cls, sheet: Sheet, a1: str, rows: int, cols: int) -> Block:
+        """The block whose top-left cell is `a1`: ``Block.at(s, 'C7', 16, 64)``."""
+        a = address.parse(a1)
+        return cls(sheet, a.row, a.col, rows, cols)
+
+    # -- references -------------------------------------------------------------
+    def fixed(self, rows: bool = True, cols: bool = True) -> Block:
+        """A view of this block whose references are absolute rows and/or columns."""
+        return Block(self.sheet, self.top, self.left, self.rows, self.cols, rows, cols)
+
+    def _ref(self, i: int, j: int) -> Ref:
+        return Ref(self.sheet.name, self.top + i, self.left + j, self.fixed_rows, self.fixed_cols)
+
+    def __getitem__(self, ij: tuple[int, int]) -> Ref:
+        i, j = ij
+        if not (0 <= i < self.rows and 0 <= j < self.cols):
+            raise IndexError(f"({i}, {j}) is outside a {self.rows}x{self.cols} block")
+        return self._ref(i, j)
+
+    def row(self, i: int) -> Range:
+        """Row i as a range (1 x cols)."""
+        return Range(self[i, 0], self[i, self.cols - 1])
+
+    def col(self, j: int) -> Range:
+        """Column j as a range (rows x 1)."""
+        return Range(self[0, j], self[self.rows - 1, j])
+
+    @property
+    def range(self) -> Range:
+        return Range(self[0, 0], self[self.rows - 1, self.cols - 1])
+
+    def a1(self) -> str:
+        """The block's address as text, e.g. 'C7:BN22'."""
+        r1, c1, r2, c2 = self.range.bounds()
+        return f"{address.render(r1, c1)}:{address.render(r2, c2)}"
+
+    def below(self, gap: int, rows: int, cols: int | None = None, left: int | None = None) -> Block:
+        """A new block `gap` rows under this one (same left edge unless given)."""
+        return Block(self.sheet, self.top + self.rows + gap, self.left if left is None else left,
+                     rows, self.cols if cols is None else cols)  # fmt: skip
+
+    def right(self, gap: int, cols: int, rows: int | None = None) -> Block:
+        """A new block `gap` columns right of this one, on the same rows."""
+        return Block(self.sheet, self.top, self.left + self.cols + gap,
+                     self.rows if rows is None else rows, cols)  # fmt: skip
+
+    # -- writing ----------------------------------------------------------------
+    def inputs(self, values: Sequence[Sequence[Constant | int]], note: str | None = None,
+               number_format: str | None = None) -> None:  # fmt: skip
+        """Input cells from a rows x cols array (lists, tuples or a numpy array)."""
+        if len(values) != self.rows or any(len(r) != self.cols for r in values):
+            raise ValueError(f"inputs for a {self.rows}x{self.cols} block have another shape")
+        for i, row in enumerate(values):
+            for j, v in enumerate(row):
+                self.sheet.set((self.top + i, self.left + j), v, Role.INPUT,
+                               note if i == j == 0 else None, number_format)  # fmt: skip
+
+    def fill(
+        self,
+        formula: Callable[[int, int], Expr],
+        note: str | None = None,
+        number_format: str | None = None,
+    ) -> None:
+        """Formula cells: cell (i, j) holds formula(i, j).
+
+        Stored the way Excel users fill: the whole block as one fill when every cell
+        is the top-left one filled down and right; else a fill per column (down) or
+        per row (across) where those hold; else one formula per cell. The choice
+        changes storage and speed only, never a cell's formula.
+        """
+        last_i, last_j = self.rows - 1, self.cols - 1
+        base = formula(0, 0)
+        corners = ((last_i, 0), (0, last_j), (last_i, last_j))
+        if all(formula(i, j) == base.shift(i, j) for i, j in corners):
+            self._add(0, 0, self.rows, self.cols, base, note, number_format)
+            return
+        tops = [formula(0, j) for j in range(self.cols)]
+        if all(formula(last_i, j) == top.shift(last_i) for j, top in enumerate(tops)):
+            for j, top in enumerate(tops):
+                self._add(0, j, self.rows, 1, top, note if j == 0 else None, number_format)
+            return
+        lefts = [formula(i, 0) for i in range(self.rows)]
+        across = all(formula(i, last_j) == left.shift(0, last_j) for i, left in enumerate(lefts))
+        for i, left in enumerate(lefts):
+            if across:
+                self._add(i, 0, 1, self.cols, left, note if i == 0 else None, number_format)
+                continue
+            for j in range(self.cols):
+                expr = left if j == 0 else tops[j] if i == 0 else formula(i, j)
+                self._add(i, j, 1, 1, expr, note if i == j == 0 else None, number_format)
+
+    def _add(self, i: int, j: int, rows: int, cols: int, expr: Expr, note: str | None,
+             number_format: str | None) -> None:  # fmt: skip
+        top, left = self.top + i, self.left + j
+        self.sheet.add_fill(Fill(left, top, top + rows - 1, expr, note, number_format, cols))
+
+    def headers(self, texts: Sequence[str], row_above: int = 1,
+                notes: Sequence[str | None] | None = None) -> None:  # fmt: skip
+        """Column headers `row_above` rows above the block."""
+        if len(texts) != self.cols:
+            raise ValueError(f"{len(texts)} headers for {self.cols} columns")
+        for j, text in enumerate(texts):
+            self.sheet.header((self.top - row_above, self.left + j), text,
+                              notes[j] if notes else None)  # fmt: skip
+
+    def row_labels(self, texts: Sequence[str], col_left: int = 1) -> None:
+        """Row labels `col_left` columns left of the block."""
+        if len(texts) != self.rows:
+            raise ValueError(f"{len(texts)} labels for {self.rows} rows")
+        for i, text in enumerate(texts):
+            self.sheet.header((self.top + i, self.left - col_left), text)
