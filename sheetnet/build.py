@@ -80,6 +80,17 @@ class EditedWorkbook(ValueError):
     """The target holds a workbook someone changed since sheetnet wrote it."""
 
 
+def check_target(lesson: str, outdir: str | os.PathLike[str], force: bool = False) -> Path:
+    """Where `lesson` will be written; refused when a learner's edits are there."""
+    target = Path(outdir) / get(lesson).filename
+    if target.exists() and not force and not untouched(target):
+        raise EditedWorkbook(
+            f"{target} was changed since sheetnet wrote it (edited in a spreadsheet?); "
+            "not overwriting: use --force, or -o to write elsewhere"
+        )
+    return target
+
+
 def build(
     lesson: str,
     outdir: str | os.PathLike[str],
@@ -87,14 +98,10 @@ def build(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Built:
-    """Build `lesson` into `outdir`/<its file name>; never over a learner's edits unless forced."""
+    """Build `lesson` into `outdir`/<its file name>; never over a learner's edits unless forced
+    (checked before the work and again right before the file is replaced)."""
     spec = get(lesson)
-    target = Path(outdir) / spec.filename
-    if target.exists() and not force and not untouched(target):
-        raise EditedWorkbook(
-            f"{target} was changed since sheetnet wrote it (edited in a spreadsheet?); "
-            "not overwriting: use --force, or -o to write elsewhere"
-        )
+    target = check_target(lesson, outdir, force)
     params = params if params is not None else spec.params()
     with _collector_paused():
         t0 = time.perf_counter()
@@ -102,6 +109,8 @@ def build(
         t1 = time.perf_counter()
         if progress:
             progress(f"{lesson}: writing {target}")
-        path = write_xlsx(wb, results, target)
+        path = write_xlsx(
+            wb, results, target, before_replace=lambda: check_target(lesson, outdir, force)
+        )
         t2 = time.perf_counter()
     return Built(lesson, wb, results, path, wb.formula_count(), t1 - t0, t2 - t1, params)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,9 +12,9 @@ import click
 
 from . import __version__
 from .build import build as build_lesson
-from .inputs import parse_settings, read_xy_csv
-from .lessons import LESSONS
-from .lessons.graddesc import GraddescParams
+from .build import check_target
+from .lessons import LESSONS, get
+from .lessons.contract import ParamError, fields_of
 from .safety import inspect_xlsx
 from .verify.check import check_lesson
 from .verify.libreoffice import LibreOfficeMissing
@@ -114,20 +115,64 @@ def list_() -> None:
         click.echo(f"{lesson.name:<10} {lesson.filename:<22} {lesson.summary}")
 
 
-def _graddesc_params(opts: dict[str, Any]) -> GraddescParams | None:
-    """GraddescParams from the build options, or None when none was given."""
-    given = {k: v for k, v in opts.items() if v not in (None, ())}
-    if not given:
-        return None
-    if "data" in given:
-        for clash in ("rows", "seed"):
-            if clash in given:
-                raise ValueError(f"--{clash} cannot be combined with --data (the file gives x)")
-        given["data"] = read_xy_csv(given["data"])
-    for kind in ("lr", "beta", "beta2"):
-        if kind in given:
-            given[kind] = parse_settings(f"--{kind}", given[kind])
-    return GraddescParams(**given)
+def _lesson_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """One option per lesson parameter, made from the lessons' parameter fields; an
+    option several lessons share says what it means to each."""
+    helps: dict[str, list[str]] = {}
+    kinds: dict[str, Any] = {}
+    for lesson in LESSONS.values():
+        for f in fields_of(lesson.params):
+            default = "" if f.metadata["kind"].bulk else _default_text(lesson.params, f)
+            helps.setdefault(f.name, []).append(f"{lesson.name}: {f.metadata['help']}{default}.")
+            kinds.setdefault(f.name, f.metadata["kind"])
+    for name in sorted(helps, reverse=True):
+        kind = kinds[name]
+        command = click.option(
+            f"--{name.replace('_', '-')}",
+            name,
+            multiple=True,
+            metavar=kind.metavar,
+            help=" ".join(helps[name]),
+        )(command)
+    return command
+
+
+def _default_text(params: type, f: Any) -> str:
+    value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
+    if value is None or isinstance(value, dict):
+        return ""
+    return f" [default: {_short(value)}]"
+
+
+def _short(value: object) -> str:
+    if isinstance(value, tuple):
+        return ",".join(
+            _short(v) if not isinstance(v, tuple) else ":".join(map(_short, v)) for v in value
+        )
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _params_for(names: list[str], given: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """Each named lesson's parameters from the options given; every option given must
+    belong to at least one of them."""
+    given = {k: v for k, v in given.items() if v}
+    takers = {n: get(n).option_names() for n in names}
+    for option in given:
+        if not any(option in options for options in takers.values()):
+            owners = [n for n, lesson in LESSONS.items() if option in lesson.option_names()]
+            raise ValueError(
+                f"--{option.replace('_', '-')} is an option of "
+                f"{', '.join(owners)}, not of {', '.join(names)}"
+            )
+    out = {}
+    for name in names:
+        mine = {k: v for k, v in given.items() if k in takers[name]}
+        try:
+            out[name] = get(name).parse_options(mine) if mine else None
+        except ParamError as exc:
+            message = f"{name}: {exc.for_cli()}" if len(names) > 1 else exc.for_cli()
+            raise ValueError(message) from None
+    return out
 
 
 @main.command()
@@ -140,49 +185,28 @@ def _graddesc_params(opts: dict[str, Any]) -> GraddescParams | None:
     show_default=True,
     help="Where to write the workbooks.",
 )
-@click.option("--epochs", type=int, help="graddesc: epochs to unroll [default: 60].")
-@click.option("--rows", type=int, help="graddesc: data rows (samples per epoch) [default: 29].")
-@click.option(
-    "--seed",
-    type=int,
-    help="graddesc: random x values from this seed [default: the original's x values].",
-)
-@click.option("--true-a", type=float, help="graddesc: the true slope a [default: 2].")
-@click.option("--true-b", type=float, help="graddesc: the true intercept b [default: 30].")
-@click.option("--init-a", type=float, help="graddesc: starting a on every sheet [default: 1].")
-@click.option("--init-b", type=float, help="graddesc: starting b on every sheet [default: 1].")
-@click.option(
-    "--lr",
-    multiple=True,
-    metavar="SHEET=VALUE",
-    help="graddesc: a sheet's learning rate, e.g. --lr adam=0.05 (repeatable).",
-)
-@click.option("--beta", multiple=True, metavar="SHEET=VALUE", help="graddesc: a sheet's beta.")
-@click.option(
-    "--beta2", multiple=True, metavar="SHEET=VALUE", help="graddesc: adam's or adam_ann's beta2."
-)
-@click.option(
-    "--data",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="graddesc: train on your own CSV (header x,y) instead of the generated line.",
-)
 @click.option("--force", is_flag=True, help="Overwrite workbooks even if edited since written.")
-def build(lessons: tuple[str, ...], outdir: Path, force: bool, **graddesc_opts: Any) -> None:
-    """Build LESSONS (default: all) into .xlsx workbooks with live formulas."""
+@_lesson_options
+def build(lessons: tuple[str, ...], outdir: Path, force: bool, **options: Any) -> None:
+    """Build LESSONS (default: all) into .xlsx workbooks with live formulas.
+
+    Each lesson option lands in a yellow input cell of the workbook. Every lesson's
+    options are checked, and every target, before anything is written.
+    """
     names = _lessons(lessons)
     try:
-        params = _graddesc_params(graddesc_opts)
-    except ValueError as exc:
+        params = _params_for(names, options)
+        targets = [check_target(name, outdir, force) for name in names]
+    except (ValueError, OSError) as exc:
         _fail(str(exc))
-    if params is not None and "graddesc" not in names:
-        _fail("the graddesc options (--epochs, --lr, ...) need the graddesc lesson")
-    for name in names:
+    written = []
+    for name, target in zip(names, targets):
         try:
-            built = build_lesson(
-                name, outdir, params if name == "graddesc" else None, force, _progress()
-            )
+            built = build_lesson(name, outdir, params[name], force, _progress())
         except (ValueError, OSError) as exc:
-            _fail(str(exc))
+            done = f" (written: {', '.join(map(str, written))})" if written else ""
+            _fail(f"{target}: not written: {exc}{done}")
+        written.append(built.path)
         click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
         for line in built.warnings():
             click.echo(f"warning: {line}", err=True)

@@ -1,7 +1,8 @@
-"""Reading what a learner supplies: an (x, y) CSV file, and SHEET=VALUE settings.
+"""Reading a CSV of numbers a learner supplies: one-line errors, bounded work.
 
-Every problem becomes a ValueError with a one-line message that names it (and
-the line, where there is one); nothing is half-read.
+Every problem becomes a ValueError with a one-line message that names the file
+(and the line, where there is one); nothing is half-read. Lessons decide which
+columns they need (see each lesson's data reader).
 """
 
 from __future__ import annotations
@@ -11,20 +12,24 @@ import math
 import os
 from pathlib import Path
 
-from .engine.address import MAX_ROWS
-
 MAX_CSV_BYTES = 64 * 1024 * 1024
-MAX_DATA_ROWS = MAX_ROWS - 4  # the data sheet's x values start in row 5
+MAX_FIELD = 1024  # characters in one CSV field: no number is longer
 
 
-def read_xy_csv(path: str | os.PathLike[str]) -> tuple[tuple[float, float], ...]:
-    """Two columns named x and y, a header row, then one number pair per line."""
+def _excerpt(text: str, limit: int = 40) -> str:
+    return repr(text if len(text) <= limit else text[:limit] + "...")
+
+
+def read_number_table(
+    path: str | os.PathLike[str], max_rows: int, max_cols: int = 16_384
+) -> tuple[list[str], list[list[float]]]:
+    """A header row of names, then rows of finite numbers, all of the header's width."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     size = path.stat().st_size
     if size == 0:
-        raise ValueError(f"{path}: the file is empty (expected a header row 'x,y')")
+        raise ValueError(f"{path}: the file is empty (expected a header row)")
     if size > MAX_CSV_BYTES:
         raise ValueError(f"{path}: {size:,} bytes is more than the {MAX_CSV_BYTES:,} read")
     try:
@@ -33,56 +38,39 @@ def read_xy_csv(path: str | os.PathLike[str]) -> tuple[tuple[float, float], ...]
         raise ValueError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
         ) from None
-    rows = csv.reader(text.splitlines())
-    header = next(rows, None)
-    names = [h.strip().lower() for h in header or []]
-    if names != ["x", "y"]:
-        if "x" not in names or "y" not in names:
-            raise ValueError(
-                f"{path}: line 1 must be the header 'x,y', found {','.join(header or [])!r}"
-            )
-        extra = [h for h in names if h not in ("x", "y")]
-        raise ValueError(
-            f"{path}: expected exactly the columns x,y; extra columns: {', '.join(extra)}"
-        )
-    pairs: list[tuple[float, float]] = []
-    for line, row in enumerate(rows, start=2):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 2:
-            raise ValueError(f"{path}: line {line}: expected 2 values (x,y), found {len(row)}")
-        pair = []
-        for name, cell in zip("xy", row):
-            try:
-                value = float(cell.strip())
-            except ValueError:
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    lines = text.splitlines()
+    reader = csv.reader(lines)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        if len(header) > max_cols:
+            raise ValueError(f"{path}: {len(header):,} columns; at most {max_cols:,} fit")
+        rows: list[list[float]] = []
+        for line, row in enumerate(reader, start=2):
+            if not row or all(not cell.strip() for cell in row):
+                continue
+            if len(row) != len(header):
                 raise ValueError(
-                    f"{path}: line {line}: {name} is not a number: {cell.strip()!r}"
-                ) from None
-            if not math.isfinite(value):
-                raise ValueError(
-                    f"{path}: line {line}: {name} is {cell.strip()}, not a finite number"
+                    f"{path}: line {line}: expected {len(header)} values "
+                    f"({','.join(header)[:60]}), found {len(row)}"
                 )
-            pair.append(value)
-        pairs.append((pair[0], pair[1]))
-        if len(pairs) > MAX_DATA_ROWS:
-            raise ValueError(
-                f"{path}: more than {MAX_DATA_ROWS:,} rows do not fit in Excel's sheet"
-            )
-    if len(pairs) < 2:
-        raise ValueError(f"{path}: need at least 2 data rows, found {len(pairs)}")
-    return tuple(pairs)
+            rows.append([_number(path, line, name, cell) for name, cell in zip(header, row)])
+            if len(rows) > max_rows:
+                raise ValueError(f"{path}: more than {max_rows:,} rows do not fit in the workbook")
+    except csv.Error as exc:
+        raise ValueError(f"{path}: not a readable CSV file ({exc})") from None
+    return header, rows
 
 
-def parse_settings(option: str, items: tuple[str, ...]) -> dict[str, float]:
-    """('adam=0.05', ...) -> {'adam': 0.05}; a malformed item is an error naming it."""
-    out: dict[str, float] = {}
-    for item in items:
-        sheet, sep, text = item.partition("=")
-        if not sep or not sheet.strip():
-            raise ValueError(f"{option} {item!r}: expected SHEET=VALUE, e.g. {option} adam=0.05")
-        try:
-            out[sheet.strip()] = float(text)
-        except ValueError:
-            raise ValueError(f"{option} {item!r}: {text!r} is not a number") from None
-    return out
+def _number(path: Path, line: int, name: str, cell: str) -> float:
+    text = cell.strip()
+    if len(text) > MAX_FIELD:
+        raise ValueError(f"{path}: line {line}: {name} is {len(text):,} characters long")
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{path}: line {line}: {name} is not a number: {_excerpt(text)}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{path}: line {line}: {name} is {text}, not a finite number")
+    return value

@@ -3,6 +3,8 @@
 The lesson's name and its parameters go into custom document properties (in
 chunks: Excel limits a text property to 255 characters), which Excel and
 LibreOffice keep when they save. `compare` reads them back to rebuild the lesson.
+A lesson's bulk data (a CSV the learner supplied) is recorded as its shape and a
+digest only: the cells hold the data, and `compare` reads it back from them.
 """
 
 from __future__ import annotations
@@ -12,40 +14,52 @@ import hashlib
 import json
 import os
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from defusedxml import ElementTree
 
 from . import __version__
+from .engine.address import MAX_COLS, MAX_ROWS
 from .lessons import get
+from .lessons.contract import DataRegion, Lesson, ParamError, fields_of
 
 PREFIX = "sheetnet."
 CHUNK = 240
+MAX_PROPERTIES_TEXT = 64 * 1024  # the recorded parameters are small; more is not ours
 _NS = {
     "cp": "http://schemas.openxmlformats.org/officeDocument/2006/custom-properties",
 }
+ReadRegion = Callable[[DataRegion, int, int], list[list[Any]]]
 
 
-def _plain(params: Any) -> dict[str, Any]:
-    fields = dataclasses.asdict(params)
-    if fields.get("data") is not None:
-        data = fields.pop("data")
-        fields["data_rows"] = len(data)
-        fields["data_sha256"] = data_digest(data)
-    else:
-        fields.pop("data", None)
-    return fields
-
-
-def data_digest(pairs: Any) -> str:
-    # rounded as an .xlsx number cell stores it, so the file's cells hash the same
-    text = json.dumps([[float(f"{float(v):.16G}") for v in pair] for pair in pairs])
+def data_digest(rows: list[list[Any]]) -> str:
+    """A digest of a data region's cells, rounded as an .xlsx number cell stores them."""
+    text = json.dumps([[float(f"{float(v):.16G}") for v in row] for row in rows])
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _plain(lesson: Lesson, params: Any) -> dict[str, Any]:
+    regions = {r.field: r for r in lesson.data_regions}
+    out: dict[str, Any] = {}
+    for f in fields_of(type(params)):
+        value = getattr(params, f.name)
+        if f.metadata["kind"].bulk:
+            if value is None:
+                continue
+            rows = regions[f.name].cells(value)
+            out[f"{f.name}_shape"] = [len(rows), len(rows[0]) if rows else 0]
+            out[f"{f.name}_sha256"] = data_digest(rows)
+        elif isinstance(value, dict):
+            out[f.name] = dict(value)
+        else:
+            out[f.name] = value
+    return out
 
 
 def properties_for(lesson: str, params: Any) -> dict[str, str]:
     """Custom properties recording `lesson` built with `params`."""
-    text = json.dumps(_plain(params), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(_plain(get(lesson), params), sort_keys=True, separators=(",", ":"))
     props = {f"{PREFIX}lesson": lesson, f"{PREFIX}version": __version__}
     for i in range(0, len(text), CHUNK):
         props[f"{PREFIX}params.{i // CHUNK:03d}"] = text[i : i + CHUNK]
@@ -57,7 +71,10 @@ def read_custom_properties(path: str | os.PathLike[str]) -> dict[str, str]:
     with zipfile.ZipFile(path) as z:
         if "docProps/custom.xml" not in z.namelist():
             return {}
-        root = ElementTree.fromstring(z.read("docProps/custom.xml"))
+        info = z.getinfo("docProps/custom.xml")
+        if info.file_size > 4 * MAX_PROPERTIES_TEXT:
+            raise ValueError("the workbook's document properties are far too large")
+        root = ElementTree.fromstring(z.read(info))
     out = {}
     for prop in root.findall("cp:property", _NS):
         value = next(iter(prop), None)
@@ -65,31 +82,62 @@ def read_custom_properties(path: str | os.PathLike[str]) -> dict[str, str]:
     return out
 
 
-def lesson_of(props: dict[str, str]) -> tuple[str, Any, dict[str, Any]]:
-    """(lesson name, parameters to rebuild it with, the recorded fields) from properties."""
+@dataclasses.dataclass
+class Recorded:
+    """What the properties say: the lesson, its parameters, and its data's digests."""
+
+    lesson: str
+    params: Any
+    digests: dict[str, str]  # bulk field -> digest of the cells when built
+    regions: dict[str, tuple[DataRegion, int, int]]  # bulk field -> (region, rows, cols)
+
+
+def lesson_of(props: dict[str, str], read_region: ReadRegion | None = None) -> Recorded:
+    """The lesson and parameters recorded in `props`; bulk data is read from the
+    workbook's cells by `read_region(region, rows, cols)`."""
     name = props.get(f"{PREFIX}lesson")
     if not name:
         raise ValueError("not a sheetnet workbook (no sheetnet.lesson document property)")
-    spec = get(name)
+    lesson = get(name)
     chunks = sorted(k for k in props if k.startswith(f"{PREFIX}params."))
+    text = "".join(props[k] for k in chunks)
+    if len(text) > MAX_PROPERTIES_TEXT:
+        raise ValueError("the workbook's sheetnet.params properties are far too large")
     try:
-        fields = json.loads("".join(props[k] for k in chunks)) if chunks else {}
-    except json.JSONDecodeError:
+        fields = json.loads(text) if chunks else {}
+    except (json.JSONDecodeError, RecursionError):
         raise ValueError("the workbook's sheetnet.params properties are damaged") from None
-    recorded = dict(fields)
-    rows = fields.pop("data_rows", None)
-    fields.pop("data_sha256", None)
-    if rows is not None:  # placeholder values: the cells hold the real data
-        fields["data"] = tuple((float(i + 1), 0.0) for i in range(rows))
-    known = {f.name for f in dataclasses.fields(spec.params)}
-    clean = {k: _tuples(v) for k, v in fields.items() if k in known}
+    if not isinstance(fields, dict):
+        raise ValueError("the workbook's sheetnet.params properties are damaged")
+    regions = {r.field: r for r in lesson.data_regions}
+    values: dict[str, Any] = {}
+    digests: dict[str, str] = {}
+    shapes: dict[str, tuple[DataRegion, int, int]] = {}
     try:
-        return name, spec.params(**clean), recorded
-    except (TypeError, ValueError) as exc:
+        for f in fields_of(lesson.params):
+            kind = f.metadata["kind"]
+            if kind.bulk and f"{f.name}_sha256" in fields:
+                rows, cols = _shape(fields.get(f"{f.name}_shape"))
+                digests[f.name] = str(fields[f"{f.name}_sha256"])
+                shapes[f.name] = (regions[f.name], rows, cols)
+                if read_region is not None:
+                    values[f.name] = regions[f.name].value(read_region(regions[f.name], rows, cols))
+            elif f.name in fields and not kind.bulk:
+                values[f.name] = kind.from_json(fields[f.name])
+        params = lesson.params(**values)
+    except ParamError as exc:
         raise ValueError(f"the workbook's recorded parameters are unusable: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ValueError(f"the workbook's recorded parameters are unusable: {exc}") from None
+    return Recorded(name, params, digests, shapes)
 
 
-def _tuples(v: Any) -> Any:
-    if isinstance(v, list):
-        return tuple(_tuples(x) for x in v)
-    return v
+def _shape(v: Any) -> tuple[int, int]:
+    if (
+        not isinstance(v, list)
+        or len(v) != 2
+        or not all(type(x) is int for x in v)
+        or not (0 < v[0] <= MAX_ROWS and 0 < v[1] <= MAX_COLS)
+    ):
+        raise ValueError(f"a data shape of {str(v)[:40]}")
+    return v[0], v[1]

@@ -84,26 +84,29 @@ def test_rows_times_epochs_beyond_excel(tmp_path):
 def test_huge_file(tmp_path, monkeypatch):
     from sheetnet import inputs
 
-    monkeypatch.setattr(inputs, "MAX_CSV_BYTES", 1000)
+    monkeypatch.setattr(inputs, "MAX_CSV_BYTES", 1000)  # the limit every CSV reader shares
     path = write(tmp_path / "huge.csv", "x,y\n" + "1,2\n" * 500)
     out = tmp_path / "out"
     assert_refused(run("build", "graddesc", "-o", out, "--data", path), "more than the", out)
 
 
 PARAM_CASES = [
-    (["--lr", "adam=0"], "a learning rate must be positive"),
+    (["--lr", "adam=0"], "--lr: adam=0.0: a learning rate must be positive"),
     (["--lr", "basic=-0.1"], "a learning rate must be positive"),
-    (["--lr", "adam"], "expected SHEET=VALUE"),
+    (["--lr", "adam"], "--lr: 'adam': expected SHEET=VALUE"),
     (["--lr", "adam=fast"], "'fast' is not a number"),
     (["--lr", "nosuch=0.1"], "no sheet 'nosuch'"),
     (["--beta", "momentum=1"], "a beta must be in [0, 1)"),
     (["--beta", "adam=-0.1"], "a beta must be in [0, 1)"),
     (["--beta2", "momentum=0.9"], "no sheet 'momentum' takes it"),
-    (["--epochs", "0"], "epochs must be at least 1"),
-    (["--epochs", "-3"], "epochs must be at least 1"),
-    (["--rows", "0"], "need at least 2 data rows"),
+    (["--epochs", "0"], "--epochs: must be at least 1, not 0"),
+    (["--epochs", "-3"], "--epochs: must be at least 1"),
+    (["--epochs", "2", "--epochs", "3"], "--epochs: given more than once"),
+    (["--rows", "0"], "--rows: must be at least 2"),
     (["--lr", "adam=nan"], "not a finite number"),
-    (["--init-a", "inf"], "init_a must be a finite number"),
+    (["--init-a", "inf"], "--init-a: inf is not a finite number"),
+    (["--start-sq", "0"], "--start-sq: must be positive"),
+    (["--true-a", "3", "--data", "x.csv"], "--true-a: cannot be combined with --data"),
 ]
 
 
@@ -116,8 +119,14 @@ def test_bad_parameters(tmp_path, args, message):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["build", "graddesc", "--epochs", "abc"], "'abc' is not a valid integer"),
+        (["build", "entropy", "--outputs", "1,2"], "--outputs: expected 5 comma-separated"),
+        (["build", "entropy", "--labels-preds", "1:0.5,1:2,0:0,0:1,1:1"], "in [0, 1], not 2"),
+        (["build", "graddesc", "--epochs", "abc"], "--epochs: 'abc' is not a whole number"),
         (["build", "graddesc", "--rows", "5", "--data", "x.csv"], "cannot be combined with --data"),
+        (
+            ["build", "entropy", "--epochs", "5"],
+            "--epochs is an option of graddesc, not of entropy",
+        ),
         (["frobnicate"], "No such command 'frobnicate'"),
         (["compare"], "Missing argument 'FILE'"),
         (["compare", "x.xlsx", "--rtol", "-1"], "not in the range x>=0"),

@@ -177,5 +177,5 @@ def test_charts_in_the_file(tmp_path):
 def test_too_many_epochs_is_refused_up_front():
     with pytest.raises(ValueError, match="Excel allows 1,048,576"):
         GraddescParams(epochs=40_000)
-    with pytest.raises(ValueError, match="at least 2 data rows"):
+    with pytest.raises(ValueError, match="rows: must be at least 2"):
         GraddescParams(rows=1)

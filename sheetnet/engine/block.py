@@ -35,8 +35,10 @@ class Block:
         if rows < 1 or cols < 1:
             raise ValueError(f"a block needs at least one row and column, not {rows}x{cols}")
         if top < 0 or left < 0 or top + rows > address.MAX_ROWS or left + cols > address.MAX_COLS:
-            raise ValueError(f"block of {rows}x{cols} at row {top + 1}, column {left + 1} "
-                             "does not fit in Excel's grid")  # fmt: skip
+            raise ValueError(
+                f"block of {rows}x{cols} at row {top + 1}, column {left + 1} "
+                "does not fit in Excel's grid"
+            )
         self.sheet, self.top, self.left, self.rows, self.cols = sheet, top, left, rows, cols
         self.fixed_rows, self.fixed_cols = fixed_rows, fixed_cols
 
@@ -79,24 +81,43 @@ class Block:
 
     def below(self, gap: int, rows: int, cols: int | None = None, left: int | None = None) -> Block:
         """A new block `gap` rows under this one (same left edge unless given)."""
-        return Block(self.sheet, self.top + self.rows + gap, self.left if left is None else left,
-                     rows, self.cols if cols is None else cols)  # fmt: skip
+        return Block(
+            self.sheet,
+            self.top + self.rows + gap,
+            self.left if left is None else left,
+            rows,
+            self.cols if cols is None else cols,
+        )
 
     def right(self, gap: int, cols: int, rows: int | None = None) -> Block:
         """A new block `gap` columns right of this one, on the same rows."""
-        return Block(self.sheet, self.top, self.left + self.cols + gap,
-                     self.rows if rows is None else rows, cols)  # fmt: skip
+        return Block(
+            self.sheet,
+            self.top,
+            self.left + self.cols + gap,
+            self.rows if rows is None else rows,
+            cols,
+        )
 
     # -- writing ----------------------------------------------------------------
-    def inputs(self, values: Sequence[Sequence[Constant | int]], note: str | None = None,
-               number_format: str | None = None) -> None:  # fmt: skip
+    def inputs(
+        self,
+        values: Sequence[Sequence[Constant | int]],
+        note: str | None = None,
+        number_format: str | None = None,
+    ) -> None:
         """Input cells from a rows x cols array (lists, tuples or a numpy array)."""
         if len(values) != self.rows or any(len(r) != self.cols for r in values):
             raise ValueError(f"inputs for a {self.rows}x{self.cols} block have another shape")
         for i, row in enumerate(values):
             for j, v in enumerate(row):
-                self.sheet.set((self.top + i, self.left + j), v, Role.INPUT,
-                               note if i == j == 0 else None, number_format)  # fmt: skip
+                self.sheet.set(
+                    (self.top + i, self.left + j),
+                    v,
+                    Role.INPUT,
+                    note if i == j == 0 else None,
+                    number_format,
+                )
 
     def fill(
         self,
@@ -132,19 +153,29 @@ class Block:
                 expr = left if j == 0 else tops[j] if i == 0 else formula(i, j)
                 self._add(i, j, 1, 1, expr, note if i == j == 0 else None, number_format)
 
-    def _add(self, i: int, j: int, rows: int, cols: int, expr: Expr, note: str | None,
-             number_format: str | None) -> None:  # fmt: skip
+    def _add(
+        self,
+        i: int,
+        j: int,
+        rows: int,
+        cols: int,
+        expr: Expr,
+        note: str | None,
+        number_format: str | None,
+    ) -> None:
         top, left = self.top + i, self.left + j
         self.sheet.add_fill(Fill(left, top, top + rows - 1, expr, note, number_format, cols))
 
-    def headers(self, texts: Sequence[str], row_above: int = 1,
-                notes: Sequence[str | None] | None = None) -> None:  # fmt: skip
+    def headers(
+        self, texts: Sequence[str], row_above: int = 1, notes: Sequence[str | None] | None = None
+    ) -> None:
         """Column headers `row_above` rows above the block."""
         if len(texts) != self.cols:
             raise ValueError(f"{len(texts)} headers for {self.cols} columns")
         for j, text in enumerate(texts):
-            self.sheet.header((self.top - row_above, self.left + j), text,
-                              notes[j] if notes else None)  # fmt: skip
+            self.sheet.header(
+                (self.top - row_above, self.left + j), text, notes[j] if notes else None
+            )
 
     def row_labels(self, texts: Sequence[str], col_left: int = 1) -> None:
         """Row labels `col_left` columns left of the block."""

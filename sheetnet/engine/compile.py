@@ -290,8 +290,7 @@ class _Writer:
         if e.name in _FUNCTIONS:
             return f"{_FUNCTIONS[e.name]}({self.checked(e.args[0])})"
         if e.name in ("SUM", "MAX", "MIN"):
-            parts = [self.values(a)[0] if type(a) is Range else f"[{self.expr(a)}]"
-                     for a in e.args]  # fmt: skip
+            parts = [self.values(a)[0] if type(a) is Range else f"[{self.expr(a)}]" for a in e.args]
             values = parts[0] if len(parts) == 1 else " + ".join(parts)
             return f"_{e.name.lower()}({values})"
         if e.name == "SUMPRODUCT":

@@ -164,8 +164,9 @@ class Sheet:
         """Add a fill (zero-based rows); it may not overlap cells already written."""
         c1, c2, first, last = fill.col, fill.last_col, fill.first, fill.last
         if not (0 <= first <= last < address.MAX_ROWS and 0 <= c1 <= c2 < address.MAX_COLS):
-            raise ValueError(f"cannot fill rows {first + 1}..{last + 1}, "
-                             f"columns {c1 + 1}..{c2 + 1}")  # fmt: skip
+            raise ValueError(
+                f"cannot fill rows {first + 1}..{last + 1}, columns {c1 + 1}..{c2 + 1}"
+            )
         where = f"{address.render(first, c1)}:{address.render(last, c2)}"
         for c in range(c1, c2 + 1):
             column = self._column(c)
@@ -209,8 +210,17 @@ class Sheet:
         if row < f.last:
             parts.append(Fill(col, row + 1, f.last, f.expr_at(row + 1, col), None, fmt))
         if col < f.last_col:
-            parts.append(Fill(col + 1, f.first, f.last, f.expr_at(f.first, col + 1), None, fmt,
-                              f.last_col - col))  # fmt: skip
+            parts.append(
+                Fill(
+                    col + 1,
+                    f.first,
+                    f.last,
+                    f.expr_at(f.first, col + 1),
+                    None,
+                    fmt,
+                    f.last_col - col,
+                )
+            )
         self.fills.remove(f)
         for c in range(f.col, f.last_col + 1):
             self._by_col[c].remove(f)
@@ -226,8 +236,9 @@ class Sheet:
     def width(self, cols: str | int, width: float, last: str | int | None = None) -> None:
         """Set the width of a column, or of columns `cols` to `last` (letters or 0-based)."""
         first = address.col_number(cols) if isinstance(cols, str) else cols
-        end = first if last is None else (address.col_number(last) if isinstance(last, str)
-                                          else last)  # fmt: skip
+        end = (
+            first if last is None else (address.col_number(last) if isinstance(last, str) else last)
+        )
         for c in range(first, end + 1):
             self.col_widths[c] = width
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
@@ -232,8 +233,16 @@ def _absolute(target: object) -> str:
     )
 
 
-def write_xlsx(wb: Workbook, results: Results, path: str | os.PathLike[str]) -> Path:
-    """Write `wb` with `results` as cached values to `path`, atomically."""
+def write_xlsx(
+    wb: Workbook,
+    results: Results,
+    path: str | os.PathLike[str],
+    before_replace: Callable[[], object] | None = None,
+) -> Path:
+    """Write `wb` with `results` as cached values to `path`, atomically.
+
+    `before_replace` runs right before the finished file takes the target's place
+    (it may raise to keep the target as it is)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.part", dir=path.parent)
@@ -254,6 +263,8 @@ def write_xlsx(wb: Workbook, results: Results, path: str | os.PathLike[str]) -> 
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 is not what a user expects
+        if before_replace is not None:
+            before_replace()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

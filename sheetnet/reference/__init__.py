@@ -1,8 +1,8 @@
-"""Independent numpy implementations of each lesson, keyed by lesson name.
+"""Independent numpy implementations of each lesson (each lesson registers its own).
 
-Each `expected_cells(params)` returns {(sheet, 'A1'): value} for every formula
-cell of the lesson, computed without the engine, from the inputs as an .xlsx
-file holds them (`as_stored`).
+Each module's `expected_cells(params)` returns {(sheet, 'A1'): value} for every
+formula cell of the lesson, computed without the engine, from the inputs as an
+.xlsx file holds them (`as_stored`).
 """
 
 from __future__ import annotations
@@ -25,11 +25,3 @@ def as_stored(params: Any) -> Any:
     """`params` with every number as a spreadsheet will read it back from the file."""
     fields = {f.name: _stored(getattr(params, f.name)) for f in dataclasses.fields(params)}
     return dataclasses.replace(params, **fields)
-
-
-from . import entropy, graddesc  # noqa: E402 - the lessons' references use as_stored
-
-EXPECTED = {
-    "entropy": lambda p: entropy.expected_cells(as_stored(p)),
-    "graddesc": lambda p: graddesc.expected_cells(as_stored(p)),
-}

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..lessons.entropy import EntropyParams
+from ..lessons.entropy.sheets import EntropyParams
 
 
 def softmax(x: np.ndarray) -> np.ndarray:

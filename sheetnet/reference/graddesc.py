@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..lessons.graddesc import GraddescParams
+from ..lessons.graddesc.layout import GraddescParams
 
 Cells = dict[tuple[str, str], object]
 H = 0.01  # the finite-difference step the basic sheet uses

@@ -17,12 +17,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from ..engine import Cell, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
 from ..engine.expr import cell_renderer
 from ..lessons import get
-from ..metadata import data_digest, lesson_of, read_custom_properties
+from ..lessons.contract import DataRegion
+from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
 from ..safety import inspect_xlsx
 from .libreoffice import known_difference, recalculate
 from .readback import SavedSheet, read_workbook
@@ -40,11 +42,23 @@ class Change:
     after: object
 
 
+@dataclass(frozen=True)
+class KeyChange:
+    """A key result of the lesson as built, and after the learner's changes."""
+
+    label: str
+    sheet: str
+    cell: str
+    before: object
+    after: object
+
+
 @dataclass
 class Comparison:
     lesson: str
     report: Report
     changes: list[Change] = field(default_factory=list)
+    key_results: list[KeyChange] = field(default_factory=list)
 
     @property
     def edited_formulas(self) -> list[Change]:
@@ -69,10 +83,39 @@ def _as_constant(v: object) -> object:
     return v if v is None or isinstance(v, float | str | bool | ExcelError) else str(v)
 
 
-def _apply_file(wb: Workbook, saved: dict[str, SavedSheet], recorded: dict) -> list[Change]:
+def _region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
+    """Reads a lesson's data region (rows x cols of numbers) from the saved cells."""
+
+    def read(region: DataRegion, rows: int, cols: int) -> list[list[Any]]:
+        sheet = saved.get(region.sheet)
+        if sheet is None:
+            raise ValueError(f"sheet {region.sheet!r} is missing from the workbook")
+        if rows * cols > len(sheet.values):
+            raise ValueError(
+                f"the data region claims {rows:,} x {cols:,} cells; "
+                f"sheet {region.sheet!r} holds fewer"
+            )
+        out = []
+        for i in range(rows):
+            row = []
+            for j in range(cols):
+                a1 = address.render(region.top + i, region.left + j)
+                v = normalise(sheet.values.get(a1))
+                if type(v) is not float:
+                    raise ValueError(
+                        f"{region.sheet}!{a1} should hold a number of your data, "
+                        f"not {str(v)[:40]!r}"
+                    )
+                row.append(v)
+            out.append(row)
+        return out
+
+    return read
+
+
+def _apply_file(wb: Workbook, saved: dict[str, SavedSheet]) -> list[Change]:
     """Put the file's inputs into the model; pin rewritten formulas to their saved value."""
     changes: list[Change] = []
-    data_cells_changed = False
     for sheet in wb.sheets.values():
         got = saved.get(sheet.name)
         if got is None:
@@ -85,10 +128,7 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet], recorded: dict) -> l
                 if file_formula is not None:
                     changes.append(Change("formula", sheet.name, a1, cell.content, file_formula))
                 elif not _same_input(cell.content, file_value):
-                    if sheet.name == "data" and "data_sha256" in recorded:
-                        data_cells_changed = True
-                    else:
-                        changes.append(Change("input", sheet.name, a1, cell.content, file_value))
+                    changes.append(Change("input", sheet.name, a1, cell.content, file_value))
                 sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
         edited = []
         for row, col, mine in _formulas(sheet):
@@ -100,17 +140,18 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet], recorded: dict) -> l
                 edited.append((row, col, file_value))
         for row, col, file_value in edited:  # pinned: later cells use the saved value
             sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
-    if "data_sha256" in recorded:
-        data = wb["data"]
-        xy = [(data[f"B{5 + i}"].content, data[f"C{5 + i}"].content)
-              for i in range(recorded["data_rows"])]  # fmt: skip
-        try:
-            same = data_digest(xy) == recorded["data_sha256"]
-        except (TypeError, ValueError):
-            same = False
-        if data_cells_changed and not same:
-            last = 4 + recorded["data_rows"]
-            changes.append(Change("input", "data", f"B5:C{last}", "your CSV data", "edited"))
+    return changes
+
+
+def _data_changes(recorded: Recorded, saved: dict[str, SavedSheet]) -> list[Change]:
+    """A data region whose cells no longer match the digest recorded at build time."""
+    read = _region_reader(saved)
+    changes = []
+    for name, (region, rows, cols) in recorded.regions.items():
+        if data_digest(read(region, rows, cols)) != recorded.digests[name]:
+            first = address.render(region.top, region.left)
+            last = address.render(region.top + rows - 1, region.left + cols - 1)
+            changes.append(Change("input", region.sheet, f"{first}:{last}", "your data", "edited"))
     return changes
 
 
@@ -132,8 +173,8 @@ def compare_file(
     path = Path(path)
     notes = inspect_xlsx(path)
     saved = read_workbook(path)
-    lesson, params, recorded = lesson_of(read_custom_properties(path))
-    wb = get(lesson).build(params)
+    recorded = lesson_of(read_custom_properties(path), _region_reader(saved))
+    lesson = get(recorded.lesson)
     if recalc:
         with tempfile.TemporaryDirectory(prefix="sheetnet-compare-") as tmp:
             values = read_workbook(recalculate(path, tmp))
@@ -141,11 +182,13 @@ def compare_file(
             if name in values:
                 sheet.values = values[name].values
         notes.append("values recalculated by LibreOffice before comparing")
-    changes = _apply_file(wb, saved, recorded)
+    baseline = evaluate(lesson.build(recorded.params))
+    wb = lesson.build(recorded.params)
+    changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
     results = evaluate(wb)
-    report = Report(f"{path.name}: saved values vs Python ({lesson})", rtol=rtol, notes=notes)
+    report = Report(f"{path.name}: your file vs Python ({recorded.lesson})", rtol=rtol, notes=notes)
     pinned = {(c.sheet, c.cell) for c in changes if c.kind == "formula"}
-    missing = 0
+    missing = stale = 0
     for sheet in wb.sheets.values():
         got = saved[sheet.name]
         report.sheet(sheet.name)
@@ -155,19 +198,39 @@ def compare_file(
                 continue
             value = got.values.get(a1)
             missing += value is None
+            mine = results[sheet.name, row, col]
+            before = len(report.sheet(sheet.name).mismatches)
             report.compare(
                 sheet.name,
                 a1,
-                results[sheet.name, row, col],
+                mine,
                 value,
                 partial(known_difference, formula=got.formulas.get(a1), values=got.values),
             )
+            if len(report.sheet(sheet.name).mismatches) > before:
+                old = normalise(baseline[sheet.name, row, col])
+                stale += old == normalise(value) or (
+                    isinstance(old, float)
+                    and isinstance(value, float)
+                    and math.isclose(old, value, rel_tol=rtol)
+                )
     if missing:
         report.notes.append(
             f"{missing} formula cell(s) have no saved value: the file was saved by a tool "
             "that does not calculate; try --recalc"
         )
-    return Comparison(lesson, report, changes)
+    mismatched = len(report.mismatches())
+    if mismatched and stale == mismatched and any(c.kind == "input" for c in changes):
+        report.notes.append(
+            f"the file's values are stale: inputs changed but its {stale:,} differing cells "
+            "still hold the values from before; recalculate in your spreadsheet "
+            "(LibreOffice: Data > Calculate > Recalculate Hard) or use --recalc"
+        )
+    keys = [
+        KeyChange(k.label, k.sheet, k.a1, baseline.at(k.sheet, k.a1), results.at(k.sheet, k.a1))
+        for k in lesson.key_results(recorded.params)
+    ]
+    return Comparison(recorded.lesson, report, changes, keys)
 
 
 def render_changes(changes: list[Change], limit: int = 30) -> str:

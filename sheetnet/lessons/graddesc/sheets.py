@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from ..engine import Expr, If, Paren, Ref, Role, Sheet, Workbook, count, sqrt, sum_, sumsq
-from .graddesc_layout import (
+from ...engine import Expr, If, Paren, Ref, Role, Sheet, Workbook, count, sqrt, sum_, sumsq
+from .layout import (
     DATA_FIRST_ROW,
     OPTIMIZERS,
     Block,
@@ -22,7 +22,7 @@ from .graddesc_layout import (
     blocks,
     explain_error,
 )
-from .graddesc_summary import add_summary
+from .summary import add_summary
 
 __all__ = ["OPTIMIZERS", "Block", "GraddescParams", "blocks", "build", "explain_error"]
 

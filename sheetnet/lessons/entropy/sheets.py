@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..engine import If, Sheet, Workbook, average, exp, index, ln, log, match, sum_
+from ...engine import If, Sheet, Workbook, average, exp, index, ln, log, match, sum_
+from ..contract import ParamError, numbers, pairs, param, texts, validate
 
 CLASSES = ("cat", "dog", "plane", "fish", "building")
 OUTPUTS = (
@@ -30,20 +31,39 @@ OUTPUTS_2 = (
 LABELS_PREDS = ((1, 0.5), (1, 0.98), (0, 0.9), (0, 0.5), (1, 0.9))
 
 
+def _labels_and_probabilities(rows: tuple[tuple[float, float], ...]) -> str | None:
+    for label, pred in rows:
+        if label not in (0.0, 1.0):
+            return f"a label is 0 or 1, not {label:g}"
+        if not 0.0 <= pred <= 1.0:
+            return f"a prediction is a probability in [0, 1], not {pred:g}"
+    return None
+
+
 @dataclass(frozen=True)
 class EntropyParams:
     """The lesson's inputs; the defaults are the original workbook's."""
 
-    classes: tuple[str, ...] = CLASSES
-    outputs: tuple[float, ...] = OUTPUTS
-    outputs_2: tuple[float, ...] = OUTPUTS_2
-    labels_preds: tuple[tuple[float, float], ...] = LABELS_PREDS
+    classes: tuple[str, ...] = param(CLASSES, kind=texts(5), help="the five class names")
+    outputs: tuple[float, ...] = param(
+        OUTPUTS, kind=numbers(5), help="image 1's five model outputs (logits)"
+    )
+    outputs_2: tuple[float, ...] = param(
+        OUTPUTS_2, kind=numbers(5), help="image 2's five model outputs"
+    )
+    labels_preds: tuple[tuple[float, float], ...] = param(
+        LABELS_PREDS,
+        kind=pairs(5),
+        check=_labels_and_probabilities,
+        help="five label:prediction pairs for the cross-entropy sheets, e.g. 1:0.5,...",
+    )
 
     def __post_init__(self) -> None:
         if not (len(self.classes) == len(self.outputs) == len(self.outputs_2) == 5):
-            raise ValueError("the softmax sheet has exactly five classes")
+            raise ParamError("outputs", "the softmax sheet has exactly five classes")
         if len(self.labels_preds) != 5:
-            raise ValueError("the entropy sheets have exactly five rows")
+            raise ParamError("labels_preds", "the entropy sheets have exactly five rows")
+        validate(self)
 
 
 def build(params: EntropyParams | None = None) -> Workbook:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..engine import Ref, Role, Workbook
-from ..engine.workbook import Chart, Series
-from .graddesc_layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
+from ...engine import Ref, Role, Workbook
+from ...engine.workbook import Chart, Series
+from .layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
 
 
 def add_summary(wb: Workbook, p: GraddescParams) -> None:

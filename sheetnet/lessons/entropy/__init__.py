@@ -1,0 +1,70 @@
+"""entropy_example: softmax, sigmoid, binary cross-entropy and NLL, cell by cell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..contract import KeyResult, Lesson
+from .sheets import EntropyParams, build
+
+__all__ = ["LESSON", "EntropyParams", "build"]
+
+
+def key_results(p: EntropyParams) -> list[KeyResult]:
+    return [
+        KeyResult("softmax of class 1 (image 1)", "softmax", "D3"),
+        KeyResult("mean binary cross-entropy (LOG)", "entropy", "D7"),
+        KeyResult("mean binary cross-entropy (LN)", "entropy", "G7"),
+    ]
+
+
+def examples() -> list[EntropyParams]:
+    return [
+        EntropyParams(),
+        EntropyParams(
+            outputs=(1.0, 2.0, 3.0, 4.0, 5.0),
+            outputs_2=(0.0, 1.0, 2.0, 3.0, 4.0),
+            labels_preds=((1, 0.1), (0, 0.2), (1, 0.99), (0, 0.01), (1, 0.5)),
+        ),
+    ]
+
+
+def strategy() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def params(draw: Any) -> EntropyParams:
+        outputs = draw(st.lists(st.floats(-30, 30), min_size=5, max_size=5))
+        shift = draw(st.floats(-5, 5))
+        rows = draw(
+            st.lists(
+                st.tuples(st.sampled_from([0.0, 1.0]), st.floats(0, 1)), min_size=5, max_size=5
+            )
+        )
+        return EntropyParams(
+            outputs=tuple(outputs),
+            outputs_2=tuple(x - shift for x in outputs),
+            labels_preds=tuple(rows),
+        )
+
+    return params()
+
+
+def _reference(p: EntropyParams) -> dict:
+    from ...reference import as_stored
+    from ...reference.entropy import expected_cells
+
+    return expected_cells(as_stored(p))
+
+
+LESSON = Lesson(
+    name="entropy",
+    filename="entropy_example.xlsx",
+    summary="softmax, sigmoid, binary cross-entropy and NLL (entropy_example.xlsx)",
+    params=EntropyParams,
+    build=build,
+    reference=_reference,
+    key_results=key_results,
+    examples=examples,
+    strategy=strategy,
+)

@@ -1,0 +1,89 @@
+"""graddesc: fitting y = a*x + b with SGD, momentum, RMSProp, Adam and annealed Adam."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...engine import address
+from ..contract import DataRegion, KeyResult, Lesson
+from .layout import DATA_FIRST_ROW, OPTIMIZERS, GraddescParams, blocks, explain_error
+from .sheets import build
+
+__all__ = ["LESSON", "OPTIMIZERS", "GraddescParams", "blocks", "build"]
+
+
+def key_results(p: GraddescParams) -> list[KeyResult]:
+    """Each optimizer's final a, b and error: the summary sheet's last row."""
+    row = p.epochs + 1
+    out = []
+    for j, name in enumerate(OPTIMIZERS):
+        for k, what in enumerate(("a", "b", "error")):
+            out.append(
+                KeyResult(f"{name} {what}", "summary", address.render(row - 1, 1 + 3 * j + k))
+            )
+    return out
+
+
+def examples() -> list[GraddescParams]:
+    return [
+        GraddescParams(epochs=2, rows=5),
+        GraddescParams(epochs=3, rows=4, seed=3, lr={"adam": 0.05}, beta={"momentum": 0.8}),
+        GraddescParams(epochs=2, data=((1.0, 3.0), (2.0, 5.5), (4.0, 9.0))),
+    ]
+
+
+def strategy() -> Any:
+    from hypothesis import strategies as st
+
+    def settings(draw: Any, low: float, high: float, sheets: tuple[str, ...]) -> dict:
+        chosen = draw(st.lists(st.sampled_from(sheets), unique=True))
+        return {s: draw(st.floats(low, high)) for s in chosen}
+
+    @st.composite
+    def params(draw: Any) -> GraddescParams:
+        return GraddescParams(
+            epochs=draw(st.integers(1, 4)),
+            rows=draw(st.integers(2, 12)),
+            seed=draw(st.one_of(st.none(), st.integers(0, 2**32 - 1))),
+            true_a=draw(st.floats(-5, 5)),
+            true_b=draw(st.floats(-50, 50)),
+            init_a=draw(st.floats(-5, 5)),
+            init_b=draw(st.floats(-5, 5)),
+            lr=settings(draw, 1e-6, 2.0, OPTIMIZERS),
+            beta=settings(draw, 0.0, 0.99, ("momentum", "rmsprop", "adam", "adam_ann")),
+            beta2=settings(draw, 0.0, 0.99, ("adam", "adam_ann")),
+            start_sq=draw(st.floats(1.0, 1e5)),
+        )
+
+    return params()
+
+
+def _reference(p: GraddescParams) -> dict:
+    from ...reference import as_stored
+    from ...reference.graddesc import expected_cells
+
+    return expected_cells(as_stored(p))
+
+
+LESSON = Lesson(
+    name="graddesc",
+    filename="graddesc.xlsx",
+    summary="SGD, momentum, RMSProp, Adam and annealed Adam fitting y = ax + b (graddesc.xlsm)",
+    params=GraddescParams,
+    build=build,
+    reference=_reference,
+    key_results=key_results,
+    examples=examples,
+    strategy=strategy,
+    data_regions=(
+        DataRegion(
+            "data",
+            "data",
+            DATA_FIRST_ROW - 1,
+            1,
+            cells=lambda pairs: [list(pair) for pair in pairs],
+            value=lambda rows: tuple((float(x), float(y)) for x, y in rows),
+        ),
+    ),
+    explain_error=explain_error,
+)
