@@ -111,7 +111,7 @@ def measure_formulas(path: str, epochs: int) -> dict:
 def measure_libreoffice(path: str, epochs: int) -> dict:
     import openpyxl
 
-    from sheetnet.verify.libreoffice import recalculate
+    from sheetnet.verify.apps.libreoffice import recalculate
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

@@ -16,8 +16,8 @@ from .build import check_target
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
 from .safety import inspect_xlsx
+from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson
-from .verify.libreoffice import LibreOfficeMissing
 
 
 def comparison_json(result: Any) -> str:
@@ -233,22 +233,37 @@ def check(lessons: tuple[str, ...]) -> None:
     type=click.FloatRange(min=0),
     help="Relative tolerance.",
 )
-def verify(files: tuple[Path, ...], rtol: float) -> None:
-    """Recalculate FILES with LibreOffice and compare with their cached values."""
+@click.option(
+    "--app",
+    "app_name",
+    type=click.Choice([*APPS, "all"]),
+    default="all",
+    show_default=True,
+    help="Which spreadsheet application recalculates (all: every one installed).",
+)
+def verify(files: tuple[Path, ...], rtol: float, app_name: str) -> None:
+    """Recalculate FILES with real spreadsheet applications; compare with the cached values."""
     from .verify.recalc import verify_file
 
+    apps = installed() if app_name == "all" else [get_app(app_name)]
+    if not apps:
+        _fail(
+            "no spreadsheet application is installed: "
+            + "; ".join(f"{a.title}: {a.install}" for a in APPS.values())
+        )
     ok = True
     for path in files:
-        try:
-            for note in inspect_xlsx(path):
-                click.echo(note)
-            report = verify_file(path, rtol=rtol)
-        except LibreOfficeMissing as exc:
-            _fail(str(exc))
-        except (ValueError, OSError, RuntimeError) as exc:
-            _fail(_about(path, exc))
-        click.echo(report.render())
-        ok &= report.ok
+        for app in apps:
+            try:
+                for note in inspect_xlsx(path):
+                    click.echo(note)
+                report = verify_file(path, rtol=rtol, app=app)
+            except AppMissing as exc:
+                _fail(str(exc))
+            except (ValueError, OSError, RuntimeError) as exc:
+                _fail(_about(path, exc))
+            click.echo(report.render())
+            ok &= report.ok
     sys.exit(0 if ok else 1)
 
 
@@ -278,7 +293,7 @@ def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) 
 
     try:
         result = compare_file(file, rtol=rtol, recalc=recalc)
-    except LibreOfficeMissing as exc:
+    except AppMissing as exc:
         _fail(str(exc))
     except (ValueError, OSError, RuntimeError, KeyError) as exc:
         _fail(_about(file, exc))

@@ -57,14 +57,17 @@ def test_verify(libreoffice, tmp_path):
     assert "recalculation confirmed" in got.output
 
 
-def test_verify_without_libreoffice_exits_2(monkeypatch, tmp_path):
-    from sheetnet.verify import libreoffice
+def test_verify_without_any_application_exits_2(monkeypatch, tmp_path):
+    import shutil
 
-    monkeypatch.setattr(libreoffice, "soffice", lambda: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     run("build", "entropy", "-o", str(tmp_path))
     got = run("verify", str(tmp_path / "entropy_example.xlsx"))
     assert got.exit_code == 2
-    assert "LibreOffice is not installed" in got.output
+    assert "no spreadsheet application is installed" in got.output
+    got = run("verify", "--app", "gnumeric", str(tmp_path / "entropy_example.xlsx"))
+    assert got.exit_code == 2
+    assert "Gnumeric is not installed" in got.output
 
 
 def test_graddesc_options_land_in_input_cells(tmp_path):

@@ -28,7 +28,7 @@ SPEC_FORMULAS = [
     ("log_entropy", "F4", "=LOG(1-D4)"),
     ("log_entropy", "G5", "=-B5*E5-C5*F5"),
     ("log_entropy", "H2", "=MATCH(1,B2:C2)"),
-    ("log_entropy", "I2", "=INDEX(E2:F2,H2)"),
+    ("log_entropy", "I2", "=INDEX(E2:F2,1,H2)"),
 ]
 
 SPEC_CONSTANTS = [

@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from sheetnet.build import build
-from sheetnet.verify.libreoffice import recalculate
+from sheetnet.verify.apps.libreoffice import recalculate
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.recalc import verify_file
 
@@ -45,10 +45,11 @@ def test_a_wrong_cached_value_is_caught(libreoffice, tmp_path):
 
 
 def test_libreoffice_missing_is_reported(monkeypatch, tmp_path):
-    from sheetnet.verify import libreoffice as lo
+    from sheetnet.verify.apps import AppMissing
+    from sheetnet.verify.apps import libreoffice as lo
 
     monkeypatch.setattr(lo.shutil, "which", lambda name: None)
-    with pytest.raises(lo.LibreOfficeMissing, match="not installed"):
+    with pytest.raises(AppMissing, match="not installed"):
         lo.recalculate(tmp_path / "x.xlsx", tmp_path)
 
 

@@ -27,8 +27,8 @@ from sheetnet.engine.semantics import Grid
 from sheetnet.export.xlsx import write_xlsx
 from sheetnet.lessons.entropy import EntropyParams
 from sheetnet.lessons.graddesc import OPTIMIZERS, GraddescParams
+from sheetnet.verify.apps.libreoffice import known_difference, recalculate
 from sheetnet.verify.check import check_lesson
-from sheetnet.verify.libreoffice import known_difference, recalculate
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.report import Report
 

@@ -15,7 +15,7 @@ from sheetnet import read_sheet
 from sheetnet.build import build
 from sheetnet.cli import main
 from sheetnet.lessons.graddesc import GraddescParams
-from sheetnet.verify.libreoffice import recalculate
+from sheetnet.verify.apps.libreoffice import recalculate
 
 # Sheet numbers in the file, in the order the lessons add them.
 GRADDESC = {"data": 1, "basic": 2, "momentum": 3, "rmsprop": 4, "adam": 5, "adam_ann": 6}

@@ -192,8 +192,12 @@ def MATCH(lookup: Arg, within: Arg, match_type: Arg = 1.0) -> Value:
 
 
 def INDEX(within: Arg, row: Arg, col: Arg | None = None) -> Value:
-    """INDEX: the cell at (row, col), 1-based. For a one-row range a single index
-    picks the column. Out of range is #REF!."""
+    """INDEX: the cell at (row, col), 1-based. Out of range is #REF!.
+
+    For a one-row range Excel and LibreOffice read a single index as the column,
+    Gnumeric as the row (#REF!): sheetnet's lessons always write both indexes,
+    INDEX(range, row, column), which every application reads the same way (a
+    test over every lesson's formulas holds them to it)."""
     if not isinstance(within, Grid):
         within = Grid(1, 1, [within])
     r = _number_arg(row)

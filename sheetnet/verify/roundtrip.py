@@ -26,7 +26,7 @@ from ..lessons import get
 from ..lessons.contract import DataRegion
 from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
 from ..safety import inspect_xlsx
-from .libreoffice import known_difference, recalculate
+from .apps import APPS, App, AppMissing, installed
 from .readback import SavedSheet, read_workbook
 from .report import Report, normalise
 
@@ -167,21 +167,30 @@ def _formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
 
 
 def compare_file(
-    path: str | os.PathLike[str], rtol: float = 1e-9, recalc: bool = False
+    path: str | os.PathLike[str],
+    rtol: float = 1e-9,
+    recalc: bool = False,
+    app: App | None = None,
 ) -> Comparison:
-    """Compare the values saved in `path` with Python recomputing its lesson."""
+    """Compare the values saved in `path` with Python recomputing its lesson.
+
+    With `recalc`, `app` (default: the first installed) recalculates the file first."""
     path = Path(path)
     notes = inspect_xlsx(path)
     saved = read_workbook(path)
     recorded = lesson_of(read_custom_properties(path), _region_reader(saved))
     lesson = get(recorded.lesson)
     if recalc:
+        apps = [app] if app is not None else installed()
+        if not apps:
+            raise AppMissing("--recalc needs LibreOffice or Gnumeric; neither is installed")
+        checker = apps[0]
         with tempfile.TemporaryDirectory(prefix="sheetnet-compare-") as tmp:
-            values = read_workbook(recalculate(path, tmp))
+            values = read_workbook(checker.recalculate(path, tmp))
         for name, sheet in saved.items():
             if name in values:
                 sheet.values = values[name].values
-        notes.append("values recalculated by LibreOffice before comparing")
+        notes.append(f"values recalculated by {checker.title} before comparing")
     baseline = evaluate(lesson.build(recorded.params))
     wb = lesson.build(recorded.params)
     changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
@@ -205,7 +214,7 @@ def compare_file(
                 a1,
                 mine,
                 value,
-                partial(known_difference, formula=got.formulas.get(a1), values=got.values),
+                partial(_known, formula=got.formulas.get(a1), values=got.values),
             )
             if len(report.sheet(sheet.name).mismatches) > before:
                 old = normalise(baseline[sheet.name, row, col])
@@ -231,6 +240,15 @@ def compare_file(
         for k in lesson.key_results(recorded.params)
     ]
     return Comparison(recorded.lesson, report, changes, keys)
+
+
+def _known(excel: object, got: object, formula: str | None, values: dict) -> str | None:
+    """A file saved by any application: accept every application's known differences."""
+    for app in APPS.values():
+        why = app.known_difference(excel, got, formula=formula, values=values)
+        if why:
+            return why
+    return None
 
 
 def render_changes(changes: list[Change], limit: int = 30) -> str:

@@ -178,7 +178,7 @@ def _log_entropy(wb: Workbook, p: EntropyParams) -> None:
         )
         s.formula(
             f"I{n}",
-            index(s.range(f"E{n}:F{n}"), s.ref(f"H{n}")),
+            index(s.range(f"E{n}:F{n}"), 1, s.ref(f"H{n}")),
             note="the original used OFFSET(Dn,0,Hn); INDEX gives the same value and is not volatile"
             if i == 0
             else None,

@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
-from ..engine.errors import DIV0, NUM, REF, VALUE, ExcelError
+from ...engine.errors import DIV0, NUM, REF, VALUE, ExcelError
+from .base import App, AppMissing, run_app
 
 _PROFILE = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -81,10 +81,6 @@ def known_difference(
     return None
 
 
-class LibreOfficeMissing(RuntimeError):
-    """No soffice on PATH."""
-
-
 def soffice() -> str | None:
     """The LibreOffice binary, or None when it is not installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
@@ -96,9 +92,7 @@ def recalculate(
     """Load `src` in LibreOffice, recalculate every formula, save as .xlsx in `outdir`."""
     binary = soffice()
     if binary is None:
-        raise LibreOfficeMissing(
-            "LibreOffice is not installed (apt-get install libreoffice-calc-nogui)"
-        )
+        raise AppMissing(f"LibreOffice is not installed ({APP.install})")
     src, outdir = Path(src).resolve(), Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sheetnet-lo-") as profile:
@@ -119,17 +113,16 @@ def recalculate(
             str(outdir),
             str(staged),
         ]
-        done = subprocess.run(
-            cmd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env={**os.environ, "HOME": profile},
-        )
-    out = outdir / staged.name
-    if done.returncode != 0 or not out.exists():
-        raise RuntimeError(
-            f"LibreOffice could not recalculate {src.name}: "
-            f"{(done.stderr or done.stdout).strip()[:300]}"
-        )
+        out = outdir / staged.name
+        run_app("LibreOffice", cmd, out, timeout, env={**os.environ, "HOME": profile})
     return out
+
+
+APP = App(
+    name="libreoffice",
+    title="LibreOffice",
+    install="apt-get install libreoffice-calc-nogui",
+    binary=soffice,
+    recalculate=recalculate,
+    known_difference=known_difference,
+)

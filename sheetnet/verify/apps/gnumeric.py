@@ -1,0 +1,69 @@
+"""Recalculate a workbook from scratch with Gnumeric's ssconvert (headless).
+
+`ssconvert --recalc` recalculates every formula after loading; the copy it saves
+holds Gnumeric's own results. It prints "Unhandled object of type Note" for cell
+notes, which is harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ...engine.errors import NUM, REF, VALUE, ExcelError
+from .base import DEFAULT_TIMEOUT, App, AppMissing, run_app
+
+# Where Gnumeric's answer differs from Excel's (sheetnet follows Excel).
+# Each entry: (Excel's value, Gnumeric's value, why). Tests demonstrate each one.
+KNOWN_DIFFERENCES: tuple[tuple[ExcelError, ExcelError, str], ...] = (
+    (REF, VALUE, "Gnumeric gives #VALUE! for INDEX out of range, Excel #REF!"),
+    (NUM, VALUE, "Gnumeric gives #VALUE! where Excel gives #NUM! for LOG(x, base) of a "
+                 "non-positive base"),
+)  # fmt: skip
+
+
+def known_difference(
+    excel: object,
+    gnumeric: object,
+    formula: str | None = None,
+    values: dict[str, object] | None = None,
+) -> str | None:
+    """Why Gnumeric's `gnumeric` may stand where Excel gives `excel`, or None."""
+    for exp, got, why in KNOWN_DIFFERENCES:
+        if excel is exp and gnumeric is got:
+            return why
+    return None
+
+
+def ssconvert() -> str | None:
+    return shutil.which("ssconvert")
+
+
+def recalculate(
+    src: str | os.PathLike[str], outdir: str | os.PathLike[str], timeout: float = DEFAULT_TIMEOUT
+) -> Path:
+    """Load `src` in Gnumeric, recalculate every formula, save as .xlsx in `outdir`."""
+    binary = ssconvert()
+    if binary is None:
+        raise AppMissing(f"Gnumeric is not installed ({APP.install})")
+    src, outdir = Path(src).resolve(), Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    out = outdir / (src.stem + ".xlsx")
+    with tempfile.TemporaryDirectory(prefix="sheetnet-gnumeric-") as home:
+        staged = Path(home, "in.xlsx")
+        shutil.copyfile(src, staged)
+        cmd = [binary, "--recalc", "-T", "Gnumeric_Excel:xlsx2", str(staged), str(out)]
+        run_app("Gnumeric", cmd, out, timeout, env={**os.environ, "HOME": home})
+    return out
+
+
+APP = App(
+    name="gnumeric",
+    title="Gnumeric",
+    install="apt-get install --no-install-recommends gnumeric",
+    binary=ssconvert,
+    recalculate=recalculate,
+    known_difference=known_difference,
+)
