@@ -25,6 +25,23 @@ def test_list_names_each_lesson():
     assert "entropy" in got.output and "entropy_example.xlsx" in got.output
 
 
+def test_a_multi_lesson_build_checks_everything_before_writing(tmp_path):
+    got = run("build", "entropy", "graddesc", "-o", str(tmp_path), "--epochs", "0")
+    assert got.exit_code == 2 and "--epochs: must be at least 1" in got.output
+    assert list(tmp_path.iterdir()) == []  # entropy, first in line, was not written either
+
+
+def test_options_are_made_from_each_lessons_parameters():
+    from sheetnet.lessons import LESSONS
+    from sheetnet.lessons.contract import fields_of
+
+    help_text = run("build", "--help").output
+    for lesson in LESSONS.values():
+        for f in fields_of(lesson.params):
+            assert f"--{f.name.replace('_', '-')}" in help_text
+    assert "momentum 0.9, rmsprop 0.9" in help_text  # --beta names the sheets that take it
+
+
 def test_build_writes_and_says_so(tmp_path):
     got = run("build", "entropy", "-o", str(tmp_path))
     assert got.exit_code == 0, got.output
@@ -35,11 +52,10 @@ def test_build_writes_and_says_so(tmp_path):
 def test_unknown_lesson_is_a_one_line_error(tmp_path):
     got = run("build", "nope", "-o", str(tmp_path))
     assert got.exit_code == 2
-    assert (
-        got.output.strip()
-        == "sheetnet: error: unknown lesson 'nope' (known: "
-        + got.output.split("(known: ")[1].strip()
-    )
+    from sheetnet.lessons import LESSONS
+
+    known = ", ".join(LESSONS)
+    assert got.output.strip() == f"sheetnet: error: unknown lesson 'nope' (known: {known})"
     assert "Traceback" not in got.output
     assert list(tmp_path.iterdir()) == []
 

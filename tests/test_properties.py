@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 
 import pytest
@@ -25,10 +24,7 @@ from sheetnet.engine import (
 from sheetnet.engine.errors import ExcelError
 from sheetnet.engine.semantics import Grid
 from sheetnet.export.xlsx import write_xlsx
-from sheetnet.lessons.entropy import EntropyParams
-from sheetnet.lessons.graddesc import OPTIMIZERS, GraddescParams
 from sheetnet.verify.apps.libreoffice import known_difference, recalculate
-from sheetnet.verify.check import check_lesson
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.report import Report
 
@@ -147,47 +143,3 @@ def test_random_expressions_agree_with_libreoffice(libreoffice, tmp_path_factory
               f"libreoffice={m.got!r}" for m in bad[:5]]  # fmt: skip
     assert not bad, "\n".join(detail)
     assert errors >= 7  # the corners' errors, at least
-
-
-@settings(max_examples=15, deadline=None)
-@given(
-    outputs=st.lists(st.floats(-30, 30), min_size=5, max_size=5),
-    shift=st.floats(-5, 5),
-    rows=st.lists(st.tuples(st.sampled_from([0.0, 1.0]), st.floats(0, 1)), min_size=5,
-                  max_size=5),
-)  # fmt: skip
-def test_random_entropy_inputs_agree_with_numpy(outputs, shift, rows):
-    params = EntropyParams(outputs=tuple(outputs), outputs_2=tuple(x - shift for x in outputs),
-                           labels_preds=tuple(rows))  # fmt: skip
-    report = check_lesson("entropy", params)
-    assert report.ok, report.render()
-
-
-def settings_for(draw: st.DrawFn, name: str, low: float, high: float, sheets: tuple) -> dict:
-    chosen = draw(st.lists(st.sampled_from(sheets), unique=True))
-    return {s: draw(st.floats(low, high)) for s in chosen}
-
-
-@st.composite
-def graddesc_params(draw: st.DrawFn) -> GraddescParams:
-    return GraddescParams(
-        epochs=draw(st.integers(1, 4)),
-        rows=draw(st.integers(2, 12)),
-        seed=draw(st.one_of(st.none(), st.integers(0, 2**32 - 1))),
-        true_a=draw(st.floats(-5, 5)),
-        true_b=draw(st.floats(-50, 50)),
-        init_a=draw(st.floats(-5, 5)),
-        init_b=draw(st.floats(-5, 5)),
-        lr=settings_for(draw, "lr", 1e-6, 2.0, OPTIMIZERS),
-        beta=settings_for(draw, "beta", 0.0, 0.99, ("momentum", "rmsprop", "adam", "adam_ann")),
-        beta2=settings_for(draw, "beta2", 0.0, 0.99, ("adam", "adam_ann")),
-        start_sq=draw(st.floats(1.0, 1e5)),
-    )
-
-
-@settings(max_examples=25, deadline=None)
-@given(graddesc_params())
-def test_random_graddesc_parameters_agree_with_numpy(params):
-    report = check_lesson("graddesc", params)
-    assert report.ok, report.render()
-    assert math.isfinite(params.true_a)

@@ -267,6 +267,8 @@ class Lesson:
     key_results: Callable[[Any], list[KeyResult]]
     examples: Callable[[], list[Any]]  # small parameter sets, quick to build
     strategy: Callable[[], Any]  # a hypothesis strategy of valid parameters (imported lazily)
+    # (command-line options, what the one-line refusal says): for the common tests
+    bad_options: tuple[tuple[tuple[str, ...], str], ...] = ()
     data_regions: tuple[DataRegion, ...] = ()
     # (params, sheet, 1-based row, cell, error) -> a warning, or None to stay quiet
     explain_error: Callable[[Any, str, int, str, Any], str | None] | None = None

@@ -157,3 +157,37 @@ def agrees_locally(expr: Expr, app_value: object, ctx: SavedValues, rtol: float)
     if diff <= rtol * max(abs(mine), abs(got)):
         return True
     return diff <= SAFETY * bound(expr, ctx)
+
+
+DRIFT = "drift: the formula agrees on each side's own inputs"
+
+
+class ResultsValues:
+    """An evaluation context over the engine's own results (exact, never rounded)."""
+
+    def __init__(self, results: object) -> None:
+        self.results = results
+
+    def rounded(self, ref: Ref) -> bool:
+        return False
+
+    def cell(self, sheet: str, row: int, col: int) -> Value:
+        return self.results.get((sheet, row, col))  # type: ignore[attr-defined]
+
+    def grid(self, sheet: str, row1: int, col1: int, row2: int, col2: int) -> Grid:
+        values = [self.cell(sheet, r, c) for r in range(row1, row2 + 1)
+                  for c in range(col1, col2 + 1)]  # fmt: skip
+        return Grid(row2 - row1 + 1, col2 - col1 + 1, values)
+
+
+def drifted(
+    expr: Expr, expected: object, got: object, expected_ctx: object, got_ctx: object
+) -> bool:
+    """Whether two values of one formula differ only because their inputs do: the
+    formula gives `expected` on one side's inputs and `got` on the other's."""
+    return agrees_locally(expr, expected, expected_ctx, 1e-12) and agrees_locally(  # type: ignore[arg-type]
+        expr,
+        got,
+        got_ctx,
+        1e-12,  # type: ignore[arg-type]
+    )

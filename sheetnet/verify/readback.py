@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass
 
 import openpyxl
@@ -34,8 +35,10 @@ def read_workbook(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
 
 def _read(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
     """Two read-only passes of openpyxl: one for formulas, one for cached values."""
-    with_formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    with_values = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    with warnings.catch_warnings():  # e.g. "no default style" on files other apps saved
+        warnings.simplefilter("ignore", UserWarning)
+        with_formulas = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        with_values = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         sheets: dict[str, SavedSheet] = {}
         for ws_f, ws_v in zip(with_formulas.worksheets, with_values.worksheets):

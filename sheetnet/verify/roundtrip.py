@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from ..engine import Cell, Role, Sheet, Workbook, address, evaluate
+from ..engine import Cell, Expr, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
 from ..engine.expr import cell_renderer
 from ..lessons import get
@@ -27,6 +28,7 @@ from ..lessons.contract import DataRegion
 from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
 from ..safety import inspect_xlsx
 from .apps import APPS, App, AppMissing, installed
+from .local import DRIFT, ResultsValues, SavedValues, drifted
 from .readback import SavedSheet, read_workbook
 from .report import Report, normalise
 
@@ -134,7 +136,7 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet]) -> list[Change]:
         for row, col, mine in _formulas(sheet):
             a1 = address.render(row, col)
             file_formula = got.formulas.get(a1)
-            if file_formula != mine:
+            if not same_formula(file_formula, mine):
                 file_value = _as_constant(got.values.get(a1))
                 changes.append(Change("formula", sheet.name, a1, mine, file_formula or file_value))
                 edited.append((row, col, file_value))
@@ -153,6 +155,29 @@ def _data_changes(recorded: Recorded, saved: dict[str, SavedSheet]) -> list[Chan
             last = address.render(region.top + rows - 1, region.left + cols - 1)
             changes.append(Change("input", region.sheet, f"{first}:{last}", "your data", "edited"))
     return changes
+
+
+_NUMBER = re.compile(r"(?<![A-Za-z$0-9.])([0-9]+\.?[0-9]*(?:[Ee][+-]?[0-9]+)?)")
+
+
+def same_formula(saved: str | None, mine: str) -> bool:
+    """Whether a formula an application saved is the one sheetnet wrote: the same
+    text, up to spaces, letter case and how a number is spelled (Gnumeric writes
+    0.01 as 0.0099999999999999999998, the same double)."""
+    if saved is None:
+        return False
+    if saved == mine:
+        return True
+    a = _NUMBER.split(saved.replace(" ", "").upper())
+    b = _NUMBER.split(mine.replace(" ", "").upper())
+    if len(a) != len(b):
+        return False
+    for k, (x, y) in enumerate(zip(a, b)):
+        if k % 2 and float(x) != float(y):
+            return False
+        if not k % 2 and x != y:
+            return False
+    return True
 
 
 def _formulas(sheet: Sheet) -> Iterator[tuple[int, int, str]]:
@@ -197,6 +222,7 @@ def compare_file(
     results = evaluate(wb)
     report = Report(f"{path.name}: your file vs Python ({recorded.lesson})", rtol=rtol, notes=notes)
     pinned = {(c.sheet, c.cell) for c in changes if c.kind == "formula"}
+    contexts = (ResultsValues(results), SavedValues(saved))
     missing = stale = 0
     for sheet in wb.sheets.values():
         got = saved[sheet.name]
@@ -214,7 +240,7 @@ def compare_file(
                 a1,
                 mine,
                 value,
-                partial(_known, formula=got.formulas.get(a1), values=got.values),
+                partial(_known, _cell, got.formulas.get(a1), got.values, contexts),
             )
             if len(report.sheet(sheet.name).mismatches) > before:
                 old = normalise(baseline[sheet.name, row, col])
@@ -242,12 +268,22 @@ def compare_file(
     return Comparison(recorded.lesson, report, changes, keys)
 
 
-def _known(excel: object, got: object, formula: str | None, values: dict) -> str | None:
-    """A file saved by any application: accept every application's known differences."""
+def _known(
+    cell: Cell,
+    formula: str | None,
+    values: dict,
+    contexts: tuple[ResultsValues, SavedValues],
+    mine: object,
+    got: object,
+) -> str | None:
+    """Why the file's value may stand beside Python's: a known difference of any
+    application, or drift (the formula agrees on each side's own inputs)."""
     for app in APPS.values():
-        why = app.known_difference(excel, got, formula=formula, values=values)
+        why = app.known_difference(mine, got, formula=formula, values=values)
         if why:
             return why
+    if isinstance(cell.content, Expr) and drifted(cell.content, mine, got, *contexts):
+        return DRIFT
     return None
 
 

@@ -67,4 +67,8 @@ LESSON = Lesson(
     key_results=key_results,
     examples=examples,
     strategy=strategy,
+    bad_options=(
+        (("--outputs", "1,2,x,4,5"), "--outputs: 'x' is not a number"),
+        (("--labels-preds", "2:0.5,1:0.5,1:0.5,1:0.5,1:0.5"), "a label is 0 or 1"),
+    ),
 )

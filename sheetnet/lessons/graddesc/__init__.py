@@ -75,6 +75,12 @@ LESSON = Lesson(
     key_results=key_results,
     examples=examples,
     strategy=strategy,
+    bad_options=(
+        (("--epochs", "0"), "--epochs: must be at least 1"),
+        (("--lr", "adam=-1"), "a learning rate must be positive"),
+        (("--beta", "momentum=1.5"), "a beta must be in [0, 1)"),
+        (("--rows", "2", "--epochs", "400000"), "Excel allows"),
+    ),
     data_regions=(
         DataRegion(
             "data",
