@@ -20,10 +20,8 @@ def _excerpt(text: str, limit: int = 40) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def read_number_table(
-    path: str | os.PathLike[str], max_rows: int, max_cols: int = 16_384
-) -> tuple[list[str], list[list[float]]]:
-    """A header row of names, then rows of finite numbers, all of the header's width."""
+def read_text(path: str | os.PathLike[str]) -> str:
+    """A CSV file's text: it must exist, be UTF-8 and not be larger than MAX_CSV_BYTES."""
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
@@ -33,14 +31,21 @@ def read_number_table(
     if size > MAX_CSV_BYTES:
         raise ValueError(f"{path}: {size:,} bytes is more than the {MAX_CSV_BYTES:,} read")
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 CSV"
         ) from None
     except OSError as exc:
         raise ValueError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    lines = text.splitlines()
+
+
+def read_number_table(
+    path: str | os.PathLike[str], max_rows: int, max_cols: int = 16_384
+) -> tuple[list[str], list[list[float]]]:
+    """A header row of names, then rows of finite numbers, all of the header's width."""
+    path = Path(path)
+    lines = read_text(path).splitlines()
     reader = csv.reader(lines)
     try:
         header = [h.strip() for h in next(reader, [])]
@@ -55,7 +60,7 @@ def read_number_table(
                     f"{path}: line {line}: expected {len(header)} values "
                     f"({','.join(header)[:60]}), found {len(row)}"
                 )
-            rows.append([_number(path, line, name, cell) for name, cell in zip(header, row)])
+            rows.append([number(path, line, name, cell) for name, cell in zip(header, row)])
             if len(rows) > max_rows:
                 raise ValueError(f"{path}: more than {max_rows:,} rows do not fit in the workbook")
     except csv.Error as exc:
@@ -63,7 +68,8 @@ def read_number_table(
     return header, rows
 
 
-def _number(path: Path, line: int, name: str, cell: str) -> float:
+def number(path: Path, line: int, name: str, cell: str) -> float:
+    """One CSV field as a finite number, or a one-line error naming the line."""
     text = cell.strip()
     if len(text) > MAX_FIELD:
         raise ValueError(f"{path}: line {line}: {name} is {len(text):,} characters long")

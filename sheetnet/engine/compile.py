@@ -126,6 +126,17 @@ def _index(s: list, i: int, rows: int, cols: int, w: int, r: object, c: object) 
     return _num(s[k])
 
 
+def _match0(x: object, values: list) -> float:
+    """MATCH(x, range, 0) where every value is a number: the first equal one."""
+    x = _fin(x)
+    for i, v in enumerate(values):
+        if type(v) is not float:
+            raise _Slow
+        if v == x:
+            return float(i + 1)
+    raise _Slow  # #N/A: the interpreter's
+
+
 def _cond(x: object) -> bool:
     if type(x) is bool:
         return x
@@ -168,6 +179,7 @@ _NAMESPACE = {
     "_sumproduct": _sumproduct,
     "_index": _index,
     "_cond": _cond,
+    "_match0": _match0,
     **{name: _compare(op) for op, name in _CMP_NAMES.items()},
 }
 _FUNCTIONS = {"EXP": "_exp", "LN": "_ln", "SQRT": "_sqrt", "ABS": "abs"}
@@ -301,6 +313,9 @@ class _Writer:
             ):
                 raise Unsupported  # shapes that differ: #VALUE!, the interpreter's
             return f"_sumproduct({', '.join(text for text, _ in arrays)})"
+        exact = len(e.args) == 3 and e.args[2] == Const(0.0)
+        if e.name == "MATCH" and exact:
+            return f"_match0({self.expr(e.args[0])}, {self.values(e.args[1])[0]})"
         if e.name == "INDEX" and len(e.args) == 3 and type(e.args[0]) is Range:
             rng = e.args[0]
             a, z = rng.first, rng.last
@@ -343,7 +358,8 @@ def _order(fills: list[Fill], needs: dict[int, set[int]]) -> list[int]:
     return order
 
 
-BandRunner = Callable[..., None]  # (value lists, first row, last row, slow path, params)
+# (value lists, first row, last row, slow path for a row, params, slow path for one fill)
+BandRunner = Callable[..., None]
 
 
 class BandCompiler:
@@ -358,40 +374,53 @@ class BandCompiler:
     ) -> tuple[list[Fill], BandRunner | None, tuple[int, ...]]:
         """(fills in evaluation order, a runner over the band's rows or None, its parameters).
 
-        Call the runner as runner(value_lists, lo, hi, slow, params).
+        Call the runner as runner(value_lists, lo, hi, slow, params, one): slow(row)
+        computes what is left of a row, one(position, row) one fill's cells of a row.
+        Fills the fast path cannot write run through `one`, after the others.
         """
         hi = max(f.last for f in fills)
         hslot = self.layout[host][0]
         writer = _Writer(host, self.layout)
         cols = {c for f in fills for c in range(f.col, f.last_col + 1)}
         bodies, needs = [], {}
-        try:
-            for i, f in enumerate(fills):
-                writer.start(f, i)
+        interpreted: list[int] = []  # fills the fast path cannot write: the interpreter's
+        for i, f in enumerate(fills):
+            writer.start(f, i)
+            indent = "            "
+            lines = []
+            if f.first > lo or f.last < hi:
+                lines.append(f"{indent}if {f.first - lo} <= k <= {f.last - lo}:")
+                indent += "    "
+            try:
                 text = writer.expr(f.expr)
-                if writer.later_rows & cols:
-                    raise Unsupported  # reads a later row of the band
-                needs[i] = writer.same_row
-                indent = "            "
-                lines = []
-                if f.first > lo or f.last < hi:
-                    lines.append(f"{indent}if {f.first - lo} <= k <= {f.last - lo}:")
-                    indent += "    "
-                target = f"b{hslot} + {f.col}"
-                if f.width > 1:
-                    lines.append(f"{indent}for c in range({f.width}):")
-                    indent += "    "
-                    target += " + c"
-                lines.append(f"{indent}t = {text}")
-                lines.append(f"{indent}if type(t) is not float or t - t != 0.0: raise _Slow")
-                lines.append(f"{indent}s{hslot}[{target}] = t")
-                bodies.append(lines)
+            except Unsupported:
+                interpreted.append(i)
+                bodies.append([*lines, f"{indent}one({i}, r)"])
+                continue
+            if writer.later_rows & cols:
+                return fills, None, ()  # reads a later row of the band
+            needs[i] = writer.same_row
+            target = f"b{hslot} + {f.col}"
+            if f.width > 1:
+                lines.append(f"{indent}for c in range({f.width}):")
+                indent += "    "
+                target += " + c"
+            lines.append(f"{indent}t = {text}")
+            lines.append(f"{indent}if type(t) is not float or t - t != 0.0: raise _Slow")
+            lines.append(f"{indent}s{hslot}[{target}] = t")
+            bodies.append(lines)
+        if len(interpreted) == len(fills):
+            return fills, None, ()
+        compiled_cols = {c for i in needs for c in range(fills[i].col, fills[i].last_col + 1)}
+        for i in interpreted:  # after every compiled fill of the row
+            needs[i] = compiled_cols
+        try:
             positions = _order(fills, needs)
         except Unsupported:
             return fills, None, ()
         slots = sorted(self.layout[s][0] for s in writer.sheets_used)
         widths = {slot: width for slot, width in self.layout.values()}
-        src = ["def band(V, lo, hi, slow, P):"]
+        src = ["def band(V, lo, hi, slow, P, one):"]
         src += [f"    s{k} = V[{k}]" for k in slots]
         src += [f"    {name} = P[{i}]" for i, (name, _) in enumerate(writer.params)]
         src.append("    for r in range(lo, hi + 1):")

@@ -137,26 +137,35 @@ class _Evaluator:
         total = sum(s.formula_count() for s in self.sheets.values())
         done = reported = 0
         for name, sheet in self.sheets.items():
+            waiting: list[Key] = []  # single cells that read rows further down this sheet
             for kind, row, payload in _work(sheet):
                 if kind == "cell":
-                    self._single((name, row, payload))  # type: ignore[arg-type]
+                    self._single((name, row, payload), waiting)  # type: ignore[arg-type]
                     done += 1
                 else:
                     done += self._band(name, payload)  # type: ignore[arg-type]
                 if progress is not None and done - reported >= 250_000:
                     progress(done, total)
                     reported = done
+            for key in waiting:  # the rows they read are computed now, mostly on the fast path
+                self._single(key)
         return Results(self.arrays, self.interpreted)
 
-    def _single(self, key: Key) -> None:
+    def _single(self, key: Key, waiting: list[Key] | None = None) -> None:
+        """Compute one cell. With `waiting`, a cell that reads a row further down its
+        own sheet waits there (a summary above its rows), so those rows stay fast."""
         arr, width = self.arrays[key[0]]
         i = key[1] * width + key[2]
         if arr[i] is _PENDING:
             try:
                 arr[i] = self.sheets[key[0]].cells[key[1], key[2]].content.evaluate(self)  # type: ignore[union-attr]
                 self.interpreted += 1
-            except _Pending:
-                self._compute(key)
+            except _Pending as pending:
+                later = pending.key[0] == key[0] and pending.key[1] > key[1]
+                if waiting is not None and later:
+                    waiting.append(key)
+                else:
+                    self._compute(key)
 
     def _band(self, sheet: str, fills: list[Fill]) -> int:
         lo, hi = min(f.first for f in fills), max(f.last for f in fills)
@@ -173,8 +182,14 @@ class _Evaluator:
                         if arr[row * width + col] is _PENDING:
                             self._compute((sheet, row, col))
 
+        def one(position: int, row: int) -> None:
+            f = fills[position]
+            for col in range(f.col, f.last_col + 1):
+                if arr[row * width + col] is _PENDING:
+                    self._compute((sheet, row, col))
+
         if runner is not None:
-            runner(self.lists, lo, hi, slow, params)
+            runner(self.lists, lo, hi, slow, params, one)
         else:
             for row in range(lo, hi + 1):
                 slow(row)

@@ -107,6 +107,8 @@ class Sheet:
         self.col_widths: dict[int, float] = {}
         self.freeze: tuple[int, int] | None = None
         self.charts: list[Chart] = []
+        # (first row, first col, last row, last col), zero-based: cells coloured by value
+        self.color_scales: list[tuple[int, int, int, int]] = []
 
     # -- building -----------------------------------------------------------
     def ref(self, a1: str) -> Ref:

@@ -180,6 +180,21 @@ def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None
             _write_cell(ws, sheet, row, col, cell, values.get((sheet.name, row, col)), fmt)
         for f in sheet.fills:
             _write_fill(ws, sheet, f, results, formats.get(Role.FORMULA, f.number_format))
+        for r1, c1, r2, c2 in sheet.color_scales:
+            ws.conditional_format(
+                r1,
+                c1,
+                r2,
+                c2,
+                {
+                    "type": "3_color_scale",
+                    "min_color": "#5B9BD5",
+                    "mid_type": "num",
+                    "mid_value": 0,
+                    "mid_color": "#FFFFFF",
+                    "max_color": "#E15759",
+                },
+            )
         _charts(book, ws, sheet)
     for name, target in sorted(wb.names.items()):
         book.define_name(name, "=" + _absolute(target))

@@ -5,7 +5,7 @@ A new lesson is a folder with a `LESSON` (see contract.py) and one line below.
 
 from __future__ import annotations
 
-from . import entropy, graddesc
+from . import digits, entropy, graddesc
 from .contract import Lesson
 
 LESSONS: dict[str, Lesson] = {
@@ -13,6 +13,7 @@ LESSONS: dict[str, Lesson] = {
     for lesson in (
         entropy.LESSON,
         graddesc.LESSON,
+        digits.LESSON,
     )
 }
 

@@ -160,16 +160,20 @@ def _data_changes(recorded: Recorded, saved: dict[str, SavedSheet]) -> list[Chan
 _NUMBER = re.compile(r"(?<![A-Za-z$0-9.])([0-9]+\.?[0-9]*(?:[Ee][+-]?[0-9]+)?)")
 
 
+_ONE_CELL = re.compile(r"(\$?[A-Z]{1,3}\$?[0-9]+):\1(?![0-9])")
+
+
 def same_formula(saved: str | None, mine: str) -> bool:
     """Whether a formula an application saved is the one sheetnet wrote: the same
-    text, up to spaces, letter case and how a number is spelled (Gnumeric writes
-    0.01 as 0.0099999999999999999998, the same double)."""
+    text, up to spaces, letter case, how a number is spelled (Gnumeric writes
+    0.01 as 0.0099999999999999999998, the same double) and one-cell ranges (Gnumeric
+    writes A1:A1 as A1)."""
     if saved is None:
         return False
     if saved == mine:
         return True
-    a = _NUMBER.split(saved.replace(" ", "").upper())
-    b = _NUMBER.split(mine.replace(" ", "").upper())
+    a = _NUMBER.split(_ONE_CELL.sub(r"\1", saved.replace(" ", "").upper()))
+    b = _NUMBER.split(_ONE_CELL.sub(r"\1", mine.replace(" ", "").upper()))
     if len(a) != len(b):
         return False
     for k, (x, y) in enumerate(zip(a, b)):

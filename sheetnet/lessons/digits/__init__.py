@@ -1,0 +1,81 @@
+"""digits: handwritten digits learned by mini-batch SGD with softmax and cross-entropy."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...engine import address
+from ..contract import DataRegion, KeyResult, Lesson
+from .data import Images
+from .layout import DATA_FIRST_ROW, DigitsParams, Layout
+from .sheets import build, valid_left
+
+__all__ = ["LESSON", "DigitsParams", "build"]
+
+
+def key_results(p: DigitsParams) -> list[KeyResult]:
+    lay = Layout(p)
+    last = valid_left(lay, p.epochs - 1) + 1
+    it = lay.iterations[-1]
+    return [
+        KeyResult("validation accuracy", "valid", address.render(2, last), "0.0%"),
+        KeyResult("validation loss", "valid", address.render(1, last)),
+        KeyResult("last batch loss", "train", address.render(it.top - 1, 7)),
+    ]
+
+
+def examples() -> list[DigitsParams]:
+    return [
+        DigitsParams(epochs=2, batch_size=4, train=10, valid=6, seed=1),
+        DigitsParams(epochs=1, batch_size=3, train=7, valid=5, lr=0.3, wd=0.01, seed=5),
+    ]
+
+
+def strategy() -> Any:
+    from hypothesis import strategies as st
+
+    @st.composite
+    def params(draw: Any) -> DigitsParams:
+        train = draw(st.integers(2, 12))
+        return DigitsParams(
+            epochs=draw(st.integers(1, 2)),
+            batch_size=draw(st.integers(1, train)),
+            lr=draw(st.floats(1e-3, 5.0)),
+            wd=draw(st.floats(0.0, 0.1)),
+            train=train,
+            valid=draw(st.integers(1, 6)),
+            seed=draw(st.integers(0, 2**31)),
+        )
+
+    return params()
+
+
+def _reference(p: DigitsParams) -> dict:
+    from ...reference.digits import expected_cells
+
+    return expected_cells(p)
+
+
+LESSON = Lesson(
+    name="digits",
+    filename="digits.xlsx",
+    summary="handwritten digits learned by mini-batch SGD with softmax and cross-entropy",
+    params=DigitsParams,
+    build=build,
+    reference=_reference,
+    key_results=key_results,
+    examples=examples,
+    strategy=strategy,
+    bad_options=(
+        (("--batch-size", "0"), "--batch-size: must be at least 1"),
+        (("--lr", "-0.5"), "--lr: must be positive"),
+        (("--wd", "-1"), "--wd: must not be negative"),
+        (("--train", "1500", "--valid", "400"), "the data has 1,797 images"),
+        (("--epochs", "20000"), "--epochs:"),
+    ),
+    data_regions=(
+        DataRegion(
+            "data", "data", DATA_FIRST_ROW - 1, 2, cells=Images.rows, value=Images.from_rows
+        ),
+    ),
+)

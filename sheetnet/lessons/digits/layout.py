@@ -1,0 +1,195 @@
+"""The digits lesson's parameters and where every block of cells sits.
+
+Sheet `train` (1-based rows): the starting weights at rows 5-14, then one block
+per iteration:
+  top        iteration, epoch, batch size and batch loss
+  top+1      column headers
+  top+2..    one row per image of the batch: image, label, pixels, logits, max,
+             exp, sum, softmax, one-hot, loss, dL/dlogits
+  then       a title row and 10 rows of gradients (weights, then the bias column)
+  then       a title row and 10 rows of the weights after the update
+  then       one empty row
+Columns: A image, B label, pixels from C, then the logits; weight and gradient
+rows put pixel j's weight under pixel j, and the bias under the first logit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from ...engine.address import MAX_COLS, MAX_ROWS
+from ..contract import INT, ParamError, at_least, data_file, non_negative, param, positive
+from .data import Images, Table, builtin, pick, read_digits_csv, scale_of
+
+CLASSES = 10
+FIRST_WEIGHT_ROW = 5  # train!C5: class 0's first starting weight
+FIRST_BLOCK_ROW = 17
+DATA_FIRST_ROW = 5  # data!A5: the first image
+MAX_FORMULA_CELLS = 3_000_000  # a workbook a spreadsheet opens in reasonable time
+
+
+@dataclass(frozen=True)
+class DigitsParams:
+    """The lesson's parameters; the defaults train in seconds to about 90% accuracy."""
+
+    epochs: int = param(3, kind=INT, check=at_least(1), help="passes over the training images")
+    batch_size: int = param(
+        20, kind=INT, check=at_least(1), help="images per mini-batch (1 = SGD, --train = batch GD)"
+    )
+    lr: float = param(1.0, check=positive, help="learning rate")
+    wd: float = param(
+        1e-5, check=non_negative, help="weight decay: 2*wd*p is added to every parameter's gradient"
+    )
+    train: int = param(300, kind=INT, check=at_least(1), help="training images")
+    valid: int = param(200, kind=INT, check=at_least(1), help="validation images")
+    seed: int = param(0, kind=INT, help="seed of the image choice, batch order and start weights")
+    data: Images | None = param(
+        None,
+        kind=data_file(read_digits_csv),
+        help="your own images: a CSV with a label column and square-many pixel columns "
+        "(MNIST's layout) [default: the 8x8 digits that ship with sheetnet]",
+    )
+
+    def __post_init__(self) -> None:
+        from ..contract import validate
+
+        validate(self)
+        if self.batch_size > self.train:
+            raise ParamError(
+                "batch_size", f"{self.batch_size} is more than the {self.train} training images"
+            )
+        if isinstance(self.data, Table) or self.data is None:
+            table = self.data if self.data is not None else builtin()
+            try:
+                chosen = pick(table, self.train, self.valid, self.seed)
+            except ValueError as exc:
+                raise ParamError("train", str(exc)) from None
+            object.__setattr__(self, "_images", chosen)
+            if self.data is not None:
+                object.__setattr__(self, "data", chosen)
+        elif len(self.data.labels) != self.train + self.valid:
+            raise ParamError(
+                "data",
+                f"{len(self.data.labels)} images recorded, {self.train + self.valid} expected",
+            )
+        layout = Layout(self)
+        if layout.last_row > MAX_ROWS:
+            raise ParamError(
+                "epochs",
+                f"{layout.last_row:,} rows on the train sheet; Excel "
+                f"allows {MAX_ROWS:,}: use fewer epochs or training images",
+            )
+        if layout.end_col >= MAX_COLS:
+            raise ParamError("data", "images too large for Excel's 16,384 columns")
+        if layout.formula_cells > MAX_FORMULA_CELLS:
+            raise ParamError(
+                "epochs",
+                f"about {layout.formula_cells:,} formula cells; at most "
+                f"{MAX_FORMULA_CELLS:,} open in reasonable time: use fewer epochs "
+                "or training images, or larger batches",
+            )
+
+    @property
+    def images(self) -> Images:
+        return self.data if isinstance(self.data, Images) else self._images  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DigitsParams):
+            return NotImplemented
+        return all(
+            getattr(self, k) == getattr(other, k)
+            for k in ("epochs", "batch_size", "lr", "wd", "train", "valid", "seed")
+        ) and (self.images == other.images)
+
+    def __hash__(self) -> int:
+        return hash((self.epochs, self.batch_size, self.lr, self.train, self.seed))
+
+
+def _stored(x: float) -> float:
+    """A number as an .xlsx cell stores it (16 significant digits)."""
+    return float(f"{x:.16G}")
+
+
+@dataclass(frozen=True)
+class Iteration:
+    number: int  # 0-based, counting across epochs
+    epoch: int  # 0-based
+    images: tuple[int, ...]  # 1-based positions among the training images
+    top: int  # 1-based row of the block's title
+
+
+class Layout:
+    """Positions of everything, derived from the parameters alone."""
+
+    def __init__(self, p: DigitsParams) -> None:
+        self.p = p
+        images = p.images
+        self.pixels = len(images.pixels[0])
+        self.side = images.side
+        self.scale = scale_of(images)
+        # columns (0-based) of the train sheet's batch rows
+        self.pix = 2
+        self.z = self.pix + self.pixels
+        self.max = self.z + CLASSES
+        self.e = self.max + 1
+        self.sum = self.e + CLASSES
+        self.prob = self.sum + 1
+        self.onehot = self.prob + CLASSES
+        self.loss = self.onehot + CLASSES
+        self.delta = self.loss + 1
+        self.end_col = self.delta + CLASSES
+
+    @cached_property
+    def orders(self) -> list[list[int]]:
+        """Each epoch's order of the training images (1-based), seeded."""
+        rng = np.random.default_rng([self.p.seed, 1])
+        return [[int(i) + 1 for i in rng.permutation(self.p.train)] for _ in range(self.p.epochs)]
+
+    @cached_property
+    def iterations(self) -> list[Iteration]:
+        out, top, b = [], FIRST_BLOCK_ROW, self.p.batch_size
+        for epoch, order in enumerate(self.orders):
+            for start in range(0, len(order), b):
+                images = tuple(order[start : start + b])
+                out.append(Iteration(len(out), epoch, images, top))
+                top += self.height(len(images))
+        return out
+
+    @staticmethod
+    def height(batch: int) -> int:
+        return 2 + batch + 1 + CLASSES + 1 + CLASSES + 1
+
+    def grad_top(self, it: Iteration) -> int:
+        return it.top + 2 + len(it.images) + 1
+
+    def new_top(self, it: Iteration) -> int:
+        return self.grad_top(it) + CLASSES + 1
+
+    def weights_top(self, t: int) -> int:
+        """1-based first row of the weights iteration t starts from (-1: the start)."""
+        return FIRST_WEIGHT_ROW if t == 0 else self.new_top(self.iterations[t - 1])
+
+    def last_of_epoch(self, epoch: int) -> Iteration:
+        return [it for it in self.iterations if it.epoch == epoch][-1]
+
+    @property
+    def last_row(self) -> int:
+        return self.iterations[-1].top + self.height(len(self.iterations[-1].images))
+
+    @property
+    def formula_cells(self) -> int:
+        per_image = 1 + self.pixels + 4 * CLASSES + 3 + CLASSES
+        per_iteration = 2 * CLASSES * (self.pixels + 1) + 2
+        train = sum(len(it.images) * per_image + per_iteration for it in self.iterations)
+        valid = self.p.valid * (self.pixels + 1 + self.p.epochs * (3 * CLASSES + 5))
+        return train + valid
+
+    def start_weights(self) -> np.ndarray:
+        """(10, pixels + 1): small seeded weights, then the bias column (zeros)."""
+        rng = np.random.default_rng([self.p.seed, 2])
+        w = rng.normal(0.0, 0.01, (CLASSES, self.pixels))
+        w = np.vectorize(_stored)(w)
+        return np.hstack([w, np.zeros((CLASSES, 1))])
