@@ -1,0 +1,110 @@
+"""PyTorch, float64, as a third independent path: the same training, step by step."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sheetnet.build import compute
+from sheetnet.lessons.digits import DigitsParams
+from sheetnet.lessons.digits.layout import CLASSES, Layout
+from sheetnet.lessons.graddesc import GraddescParams
+from sheetnet.lessons.graddesc.layout import blocks
+
+torch = pytest.importorskip(
+    "torch", reason="PyTorch is not installed (pip install -e '.[torch]'): torch checks skipped"
+)
+F = torch.nn.functional
+
+
+@pytest.fixture(autouse=True)
+def float64():
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(before)
+
+
+def sheet_weights(results, lay: Layout, top: int) -> np.ndarray:
+    """(10, pixels + 1) weights and bias from the train sheet's block at `top` (1-based)."""
+    return np.array(
+        [[results.get(("train", top - 1 + k, lay.pix + j)) for j in range(lay.pixels + 1)]
+         for k in range(CLASSES)]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        DigitsParams(epochs=2, batch_size=7, train=30, valid=5, seed=3),
+        DigitsParams(epochs=1, batch_size=1, train=6, valid=2, lr=0.3, wd=0.05, seed=8),
+    ],
+)
+def test_digits_training_equals_torch_step_by_step(params):
+    """nn.Linear + F.cross_entropy + the notebook's update: loss + wd * sum(p^2) for
+    weights and bias, then p -= lr * p.grad, from the workbook's start and batch order."""
+    _, results = compute("digits", params)
+    lay = Layout(params)
+    images = params.images
+    x_all = torch.tensor(np.array(images.pixels[: params.train]) / lay.scale)
+    y_all = torch.tensor(images.labels[: params.train])
+    start = sheet_weights(results, lay, lay.weights_top(0))
+    model = torch.nn.Linear(lay.pixels, CLASSES)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor(start[:, :-1]))
+        model.bias.copy_(torch.tensor(start[:, -1]))
+    worst = 0.0
+    for it in lay.iterations:
+        rows = torch.tensor(it.images) - 1
+        loss = F.cross_entropy(model(x_all[rows]), y_all[rows])
+        loss = loss + params.wd * sum((p**2).sum() for p in model.parameters())
+        model.zero_grad()
+        loss.backward()
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= params.lr * p.grad
+        exp = torch.cat([model.weight, model.bias[:, None]], dim=1).detach().numpy()
+        got = sheet_weights(results, lay, lay.new_top(it))
+        np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-15)
+        worst = max(worst, float(np.max(np.abs(got - exp) / np.maximum(np.abs(exp), 1e-300))))
+    assert worst < 1e-12
+
+
+def graddesc_ab(results, sheet: str, new_a: str, new_b: str, p: GraddescParams) -> list:
+    """(a, b) after every row of every epoch, as the sheet has them."""
+    out = []
+    for b in blocks(p):
+        for row in range(b.first, b.last + 1):
+            out.append((results.at(sheet, f"{new_a}{row}"), results.at(sheet, f"{new_b}{row}")))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("sheet", "momentum"), [("basic", None), ("momentum", 0.9)], ids=["sgd", "momentum"]
+)
+def test_graddesc_basic_and_momentum_are_torch_sgd(sheet, momentum):
+    """basic is torch.optim.SGD(lr) stepped once per row on (a*x + b - y)^2; momentum is
+    SGD(momentum=beta, dampening=beta) with each momentum buffer started at 0."""
+    params = GraddescParams(epochs=3)
+    _, results = compute("graddesc", params)
+    xs = [results.at("data", f"B{5 + i}") for i in range(params.rows)]
+    ys = [results.at("data", f"C{5 + i}") for i in range(params.rows)]
+    a = torch.tensor(params.init_a, requires_grad=True)
+    b = torch.tensor(params.init_b, requires_grad=True)
+    lr = params.setting("lr", sheet)
+    if momentum is None:
+        opt = torch.optim.SGD([a, b], lr=lr)
+    else:
+        opt = torch.optim.SGD([a, b], lr=lr, momentum=momentum, dampening=momentum)
+        for p in (a, b):
+            opt.state[p]["momentum_buffer"] = torch.zeros(())
+    exp = []
+    for _ in range(params.epochs):
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            ((a * x + b - y) ** 2).backward()
+            opt.step()
+            exp.append((a.item(), b.item()))
+    cols = ("M", "N") if sheet == "basic" else ("I", "H")
+    got = graddesc_ab(results, sheet, *cols, params)
+    np.testing.assert_allclose(got, exp, rtol=1e-12)
