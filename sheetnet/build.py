@@ -56,7 +56,7 @@ def compute(
     params = params if params is not None else spec.params()
     say = progress or (lambda message: None)
     say(f"{lesson}: laying out cells")
-    wb = spec.build(params)
+    wb = spec.workbook(params)
     wb.properties.update(properties_for(lesson, params))
     total = wb.formula_count()
     say(f"{lesson}: computing {total:,} formula cells")

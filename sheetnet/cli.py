@@ -57,8 +57,16 @@ def comparison_csv(result: Any) -> str:
 
 
 def _plain(v: object) -> object:
+    """A value for a report: error codes as text; text that a spreadsheet would run as a
+    formula (= + - @) quoted, so opening the report never runs the workbook's text."""
     code = getattr(v, "code", None)
-    return code if isinstance(code, str) else v
+    if isinstance(code, str):
+        return code
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + v
+    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
+        return str(v)  # JSON has no Infinity or NaN
+    return v
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -289,7 +297,7 @@ def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) 
     Lists the inputs you changed and the formulas you rewrote; exit 0 when every
     value agrees, 1 when not (or a formula was rewritten), 2 when FILE is unusable.
     """
-    from .verify.roundtrip import compare_file, render_changes
+    from .verify.roundtrip import compare_file, render_comparison
 
     try:
         result = compare_file(file, rtol=rtol, recalc=recalc)
@@ -302,8 +310,7 @@ def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) 
     elif as_csv:
         click.echo(comparison_csv(result), nl=False)
     else:
-        click.echo(result.report.render())
-        click.echo(render_changes(result.changes))
+        click.echo(render_comparison(result))
     sys.exit(0 if result.ok else 1)
 
 

@@ -126,7 +126,7 @@ def test_bad_parameters(tmp_path, args, message):
         (["build", "graddesc", "--rows", "5", "--data", "x.csv"], "cannot be combined with --data"),
         (
             ["build", "entropy", "--epochs", "5"],
-            "--epochs is an option of graddesc, not of entropy",
+            "--epochs is an option of graddesc, digits, not of entropy",
         ),
         (["frobnicate"], "No such command 'frobnicate'"),
         (["compare"], "Missing argument 'FILE'"),
@@ -158,7 +158,9 @@ def test_user_text_never_becomes_a_formula(tmp_path):
     for i, name in enumerate(names):
         cell = ws[f"A{i + 3}"]
         assert (cell.value, cell.data_type) == (name, "s")
-    xml = zipfile.ZipFile(built.path).read("xl/worksheets/sheet1.xml").decode()
+    xml = (
+        zipfile.ZipFile(built.path).read("xl/worksheets/sheet2.xml").decode()
+    )  # softmax, after front
     formulas = re.findall(r"<f>(.*?)</f>", xml)
     assert formulas and not any("1+1" in f or "HYPERLINK" in f or "SUM(A1)" in f for f in formulas)
     # F3:F7 repeat the names by formula (=A3): their results are text values, t="str"

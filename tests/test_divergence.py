@@ -33,7 +33,7 @@ def test_overflow_becomes_num_error_and_propagates(diverged):
 
 
 def test_errors_are_cached_as_errors(diverged):
-    xml = zipfile.ZipFile(diverged.path).read("xl/worksheets/sheet2.xml").decode()
+    xml = zipfile.ZipFile(diverged.path).read("xl/worksheets/sheet3.xml").decode()  # basic
     assert 't="e"><f>(B' in xml and "<v>#NUM!</v>" in xml
 
 

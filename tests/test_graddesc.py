@@ -169,9 +169,10 @@ def test_charts_in_the_file(tmp_path):
     built = build("graddesc", tmp_path, GraddescParams(epochs=3, rows=5))
     names = zipfile.ZipFile(built.path).namelist()
     charts = [n for n in names if n.startswith("xl/charts/chart")]
-    assert len(charts) == 8  # five error charts, the comparison, a and b
-    xml = zipfile.ZipFile(built.path).read("xl/charts/chart6.xml").decode()
-    assert "All optimizers: error by epoch" in xml and '<c:logBase val="10"/>' in xml
+    assert len(charts) == 8  # the front's comparison, a and b; the summary's five errors
+    xml = zipfile.ZipFile(built.path).read("xl/charts/chart1.xml").decode()
+    assert "each at its own learning rate (0.0001 to 1)" in xml
+    assert '<c:logBase val="10"/>' in xml
 
 
 def test_too_many_epochs_is_refused_up_front():

@@ -84,7 +84,7 @@ def test_random_valid_parameters_agree_with_the_reference(name):
 
 @pytest.mark.parametrize(("name", "i"), EXAMPLES)
 def test_compiled_equals_interpreted_bit_for_bit(name, i):
-    wb = LESSONS[name].build(example(name, i))
+    wb = LESSONS[name].workbook(example(name, i))
     fast, slow = evaluate(wb), evaluate(wb, compiled=False)
     got, exp = dict(fast.items()), dict(slow.items())
     assert got.keys() == exp.keys()
@@ -94,7 +94,7 @@ def test_compiled_equals_interpreted_bit_for_bit(name, i):
 # -- formulas every spreadsheet reads the same way -----------------------------------------
 @pytest.mark.parametrize(("name", "i"), EXAMPLES)
 def test_formulas_are_portable(name, i):
-    wb = LESSONS[name].build(example(name, i))
+    wb = LESSONS[name].workbook(example(name, i))
     for sheet in wb.sheets.values():
         exprs = [c.content for c in sheet.cells.values() if c.role is Role.FORMULA]
         exprs += [f.expr for f in sheet.fills]

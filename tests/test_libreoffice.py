@@ -36,7 +36,7 @@ def test_a_wrong_cached_value_is_caught(libreoffice, tmp_path):
     with zipfile.ZipFile(built.path) as zin, zipfile.ZipFile(tampered, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info)
-            if info.filename == "xl/worksheets/sheet2.xml":  # the entropy sheet
+            if info.filename == "xl/worksheets/sheet3.xml":  # the entropy sheet
                 data = re.sub(rb'(<c r="E3"[^>]*><f>[^<]*</f><v>)[^<]*', rb"\g<1>0.5", data)
             zout.writestr(info, data)
     report = verify_file(tampered)

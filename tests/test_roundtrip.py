@@ -18,8 +18,9 @@ from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.verify.apps.libreoffice import recalculate
 
 # Sheet numbers in the file, in the order the lessons add them.
-GRADDESC = {"data": 1, "basic": 2, "momentum": 3, "rmsprop": 4, "adam": 5, "adam_ann": 6}
-ENTROPY = {"softmax": 1, "entropy": 2, "log_entropy": 3}
+# (the front sheet comes first)
+GRADDESC = {"data": 2, "basic": 3, "momentum": 4, "rmsprop": 5, "adam": 6, "adam_ann": 7}
+ENTROPY = {"softmax": 2, "entropy": 3, "log_entropy": 4}
 
 
 def run(*args: str):
@@ -107,8 +108,11 @@ def test_an_edited_formula_is_reported_as_an_edit(libreoffice, graddesc_file, tm
     assert got.exit_code == 1
     assert "formulas edited: 1" in got.output
     assert "momentum!E10: =C10+D10*A10 -> =C10+D10*A10+1" in got.output
-    # downstream cells use the saved value of the edited cell: no numeric mismatch
-    assert "OK: all cells agree" in got.output
+    # the verdict agrees with the exit code; downstream cells use the saved value of
+    # the edited cell, so no value mismatches
+    assert got.output.rstrip().splitlines()[-1].startswith("  FAILED: 1 formula(s) rewritten")
+    assert "OK: all cells agree" not in got.output
+    assert "cells disagree" not in got.output
 
 
 def test_stale_values_without_recalculation_are_mismatches(graddesc_file, tmp_path):
@@ -117,6 +121,7 @@ def test_stale_values_without_recalculation_are_mismatches(graddesc_file, tmp_pa
     got = run("compare", edited)
     assert got.exit_code == 1
     assert "data!C5" in got.output  # y = C1 + x*C2 changed, its cached value did not
+    assert "the file's values are stale" in got.output and "--recalc" in got.output
 
 
 def test_recalc_option(libreoffice, graddesc_file, tmp_path):

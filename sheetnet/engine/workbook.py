@@ -54,6 +54,9 @@ class Chart:
     y_title: str
     series: list[Series]
     log_y: bool = False
+    anchor: tuple[int, int] | None = None  # (row, col) of its top left; default: beside the cells
+    log_x: bool = False
+    scatter: bool = False  # x values are numbers (a scatter chart with lines), not categories
 
 
 @dataclass(frozen=True)
@@ -107,8 +110,14 @@ class Sheet:
         self.col_widths: dict[int, float] = {}
         self.freeze: tuple[int, int] | None = None
         self.charts: list[Chart] = []
-        # (first row, first col, last row, last col), zero-based: cells coloured by value
-        self.color_scales: list[tuple[int, int, int, int]] = []
+        # (first row, first col, last row, last col, diverging), zero-based: cells coloured by
+        # value; diverging: blue below 0, red above, else white to red from the smallest
+        self.color_scales: list[tuple[int, int, int, int, bool]] = []
+        # printing: landscape pages, header rows repeated on each, breaks before rows
+        self.landscape = False
+        self.print_rows: tuple[int, int] | None = None
+        self.page_breaks: list[int] = []
+        self.title_cells: set[tuple[int, int]] = set()  # shown large
 
     # -- building -----------------------------------------------------------
     def ref(self, a1: str) -> Ref:

@@ -50,6 +50,12 @@ class _Formats:
     def __init__(self, book: xlsxwriter.Workbook) -> None:
         self.book = book
         self.cache: dict[tuple[Role, str | None], Format | None] = {}
+        self.named: dict[str, Format] = {}
+
+    def title(self) -> Format:
+        if "title" not in self.named:
+            self.named["title"] = self.book.add_format({"bold": True, "font_size": 16})
+        return self.named["title"]
 
     def get(self, role: Role, number_format: str | None) -> Format | None:
         key = (role, number_format)
@@ -177,24 +183,14 @@ def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None
             ws.freeze_panes(*sheet.freeze)
         for (row, col), cell in sorted(sheet.cells.items()):
             fmt = formats.get(cell.role, cell.number_format)
+            if (row, col) in sheet.title_cells:
+                fmt = formats.title()
             _write_cell(ws, sheet, row, col, cell, values.get((sheet.name, row, col)), fmt)
         for f in sheet.fills:
             _write_fill(ws, sheet, f, results, formats.get(Role.FORMULA, f.number_format))
-        for r1, c1, r2, c2 in sheet.color_scales:
-            ws.conditional_format(
-                r1,
-                c1,
-                r2,
-                c2,
-                {
-                    "type": "3_color_scale",
-                    "min_color": "#5B9BD5",
-                    "mid_type": "num",
-                    "mid_value": 0,
-                    "mid_color": "#FFFFFF",
-                    "max_color": "#E15759",
-                },
-            )
+        _print_setup(ws, sheet)
+        for r1, c1, r2, c2, diverging in sheet.color_scales:
+            ws.conditional_format(r1, c1, r2, c2, DIVERGING if diverging else COUNTS)
         _charts(book, ws, sheet)
     for name, target in sorted(wb.names.items()):
         book.define_name(name, "=" + _absolute(target))
@@ -210,11 +206,40 @@ def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None
         book.set_custom_property(key, text)
 
 
+# Colour scales: weights blue below zero, red above; counts white to red.
+DIVERGING = {
+    "type": "3_color_scale",
+    "min_color": "#5B9BD5",
+    "mid_type": "num",
+    "mid_value": 0,
+    "mid_color": "#FFFFFF",
+    "max_color": "#E15759",
+}
+COUNTS = {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#E15759"}
+
+
+def _print_setup(ws: Worksheet, sheet: Sheet) -> None:
+    """Pages a learner can read: one page wide, header rows repeated, charts whole."""
+    if sheet.landscape:
+        ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if sheet.print_rows is not None:
+        ws.repeat_rows(*sheet.print_rows)
+    if sheet.page_breaks:
+        ws.set_h_pagebreaks([r for r in sheet.page_breaks if r > 0])
+    ws.set_footer("&L&A&R&P / &N")
+
+
 def _charts(book: xlsxwriter.Workbook, ws: Worksheet, sheet: Sheet) -> None:
-    """Native line charts, stacked to the right of the sheet's cells."""
+    """Native line charts, where the sheet anchors them or stacked beside its cells."""
     _, used_cols = sheet.extent()
     for i, spec in enumerate(sheet.charts):
-        chart = book.add_chart({"type": "line"})
+        scatter = spec.scatter or spec.log_x
+        chart = book.add_chart(
+            {"type": "scatter", "subtype": "straight"} if scatter else {"type": "line"}
+        )
         for series in spec.series:
             chart.add_series(
                 {
@@ -225,13 +250,14 @@ def _charts(book: xlsxwriter.Workbook, ws: Worksheet, sheet: Sheet) -> None:
                 }
             )
         chart.set_title({"name": spec.title})
-        chart.set_x_axis({"name": spec.x_title})
+        chart.set_x_axis({"name": spec.x_title, **({"log_base": 10} if spec.log_x else {})})
         y_axis: dict[str, object] = {"name": spec.y_title}
         if spec.log_y:
             y_axis["log_base"] = 10
         chart.set_y_axis(y_axis)
         chart.set_size({"width": 720, "height": 360})
-        ws.insert_chart(1 + 19 * i, used_cols + 1, chart)
+        row, col = spec.anchor if spec.anchor is not None else (1 + 19 * i, used_cols + 1)
+        ws.insert_chart(row, col, chart)
 
 
 def _absolute(target: object) -> str:

@@ -270,6 +270,7 @@ class Lesson:
     # (command-line options, what the one-line refusal says): for the common tests
     bad_options: tuple[tuple[tuple[str, ...], str], ...] = ()
     data_regions: tuple[DataRegion, ...] = ()
+    front: Callable[[Any], Any] | None = None  # params -> kit.Front: the front sheet
     # (params, sheet, 1-based row, cell, error) -> a warning, or None to stay quiet
     explain_error: Callable[[Any, str, int, str, Any], str | None] | None = None
 
@@ -287,6 +288,13 @@ class Lesson:
             except ValueError as exc:
                 raise ParamError(name, str(exc)) from None
         return self.params(**values)
+
+    def workbook(self, params: Any) -> Workbook:
+        """The lesson's workbook with what every workbook gets (front sheet, print setup)."""
+        from .kit import finish
+
+        wb = self.build(params)
+        return finish(wb, self, params) if self.front is not None else wb
 
     def option_names(self) -> list[str]:
         return [f.name for f in fields_of(self.params)]

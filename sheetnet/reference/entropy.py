@@ -72,4 +72,19 @@ def expected_cells(p: EntropyParams) -> dict[tuple[str, str], object]:
         out["log_entropy", f"H{n}"] = float(idx[i] + 1)
         out["log_entropy", f"I{n}"] = -nll10[i]
         out["log_entropy", f"J{n}"] = nll_e[i]
+
+    # multiclass: image 1's softmax with a one-hot target
+    probs1 = softmax(x1)
+    onehot = (np.arange(1, 6) == p.true_class).astype(float)
+    for i in range(5):
+        out["multiclass", f"A{5 + i}"] = p.classes[i]
+        out["multiclass", f"B{5 + i}"] = probs1[i]
+        out["multiclass", f"C{5 + i}"] = onehot[i]
+        out["multiclass", f"D{5 + i}"] = -onehot[i] * np.log(probs1[i])
+    out["multiclass", "B11"] = float(np.sum(-onehot * np.log(probs1)))
+    out["multiclass", "B12"] = float(-np.log(probs1[p.true_class - 1]))
+    from ..lessons.entropy.sheets import PROBABILITIES
+
+    for i, q in enumerate(PROBABILITIES):
+        out["multiclass", f"B{16 + i}"] = -np.log(q)
     return out

@@ -54,7 +54,7 @@ def _model(path: Path, saved: dict) -> Workbook | None:
         recorded = lesson_of(read_custom_properties(path), _region_reader(saved))
     except (ValueError, KeyError):
         return None
-    return get(recorded.lesson).build(recorded.params)
+    return get(recorded.lesson).workbook(recorded.params)
 
 
 def _judge(

@@ -55,6 +55,7 @@ class Report:
     sheets: dict[str, SheetReport] = field(default_factory=dict)
     rtol: float = 1e-12
     notes: list[str] = field(default_factory=list)
+    sides: tuple[str, str] = ("expected", "got")  # what the two compared values are
 
     def sheet(self, name: str) -> SheetReport:
         if name not in self.sheets:
@@ -98,6 +99,9 @@ class Report:
     def ok(self) -> bool:
         return all(not s.mismatches for s in self.sheets.values()) and bool(self.sheets)
 
+    def without_verdict(self) -> str:
+        return self.render().rsplit("\n", 1)[0]
+
     def mismatches(self) -> list[Mismatch]:
         return [m for s in self.sheets.values() for m in s.mismatches]
 
@@ -118,7 +122,8 @@ class Report:
             lines.append(f"  {len(accepted)} cell(s) differ only as known: {accepted[0].reason}")
         bad = self.mismatches()
         if bad:
-            lines.append(f"  {'cell':<{width + 8}}  {'expected':>24}  {'got':>24}  why")
+            exp_name, got_name = self.sides
+            lines.append(f"  {'cell':<{width + 8}}  {exp_name:>24}  {got_name:>24}  why")
             for m in bad[:limit]:
                 lines.append(
                     f"  {m.sheet + '!' + m.cell:<{width + 8}}  {show(m.expected):>24}  "
@@ -127,8 +132,13 @@ class Report:
             if len(bad) > limit:
                 lines.append(f"  ... and {len(bad) - limit} more")
         lines.extend(f"  {note}" for note in self.notes)
-        lines.append("  OK: all cells agree" if self.ok else "  FAILED: cells disagree")
+        lines.append(self.verdict())
         return "\n".join(lines)
+
+    def verdict(self) -> str:
+        if not any(s.compared for s in self.sheets.values()):
+            return "  FAILED: no formula cells to compare (is this a workbook of formulas?)"
+        return "  OK: all cells agree" if self.ok else "  FAILED: cells disagree"
 
     def to_json(self) -> str:
         return json.dumps(

@@ -220,11 +220,16 @@ def compare_file(
             if name in values:
                 sheet.values = values[name].values
         notes.append(f"values recalculated by {checker.title} before comparing")
-    baseline = evaluate(lesson.build(recorded.params))
-    wb = lesson.build(recorded.params)
+    baseline = evaluate(lesson.workbook(recorded.params))
+    wb = lesson.workbook(recorded.params)
     changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
     results = evaluate(wb)
-    report = Report(f"{path.name}: your file vs Python ({recorded.lesson})", rtol=rtol, notes=notes)
+    report = Report(
+        f"{path.name}: your file vs Python ({recorded.lesson})",
+        rtol=rtol,
+        notes=notes,
+        sides=("python", "your file"),
+    )
     pinned = {(c.sheet, c.cell) for c in changes if c.kind == "formula"}
     contexts = (ResultsValues(results), SavedValues(saved))
     missing = stale = 0
@@ -289,6 +294,37 @@ def _known(
     if isinstance(cell.content, Expr) and drifted(cell.content, mine, got, *contexts):
         return DRIFT
     return None
+
+
+def render_comparison(result: Comparison) -> str:
+    """The report, what changed, how the lesson's results moved, and one verdict."""
+    lines = [result.report.without_verdict(), render_changes(result.changes)]
+    moved = [k for k in result.key_results if k.before != k.after]
+    if result.key_results:
+        lines.append(
+            "  results: as built -> with your changes" if moved else "  results (unchanged):"
+        )
+        for k in result.key_results:
+            shown = (
+                f"{_short(k.before):>12} -> {_short(k.after):<12}"
+                if moved
+                else (f"{_short(k.after):>12}")
+            )
+            lines.append(f"    {k.label:<32} {shown} ({k.sheet}!{k.cell})")
+    if result.edited_formulas:
+        lines.append(
+            f"  FAILED: {len(result.edited_formulas)} formula(s) rewritten: the file "
+            "is no longer the lesson (their saved values were used downstream)"
+        )
+    else:
+        lines.append(result.report.verdict())
+    return "\n".join(lines)
+
+
+def _short(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return v.code if isinstance(v, ExcelError) else str(v)
 
 
 def render_changes(changes: list[Change], limit: int = 30) -> str:

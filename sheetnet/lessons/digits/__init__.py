@@ -6,9 +6,10 @@ from typing import Any
 
 from ...engine import address
 from ..contract import DataRegion, KeyResult, Lesson
+from ..kit import Front
 from .data import Images
 from .layout import DATA_FIRST_ROW, DigitsParams, Layout
-from .sheets import build, valid_left
+from .sheets import build, charts, valid_left
 
 __all__ = ["LESSON", "DigitsParams", "build"]
 
@@ -22,6 +23,28 @@ def key_results(p: DigitsParams) -> list[KeyResult]:
         KeyResult("validation loss", "valid", address.render(1, last)),
         KeyResult("last batch loss", "train", address.render(it.top - 1, 7)),
     ]
+
+
+def front(p: DigitsParams) -> Front:
+    lay = Layout(p)
+    return Front(
+        "Handwritten digits learned by SGD, every number a formula (fast.ai lesson 5)",
+        [
+            f"A logistic regression (one layer, softmax, cross-entropy) learns to read "
+            f"{lay.side}x{lay.side} handwritten digits from {p.train} training images, "
+            f"{p.batch_size} images per mini-batch, {len(lay.iterations)} iterations over "
+            f"{p.epochs} epochs.",
+            "train: each block is one iteration, from the batch's pixels to the updated "
+            "weights; valid: the model on images it never saw; templates: what each digit "
+            "learned; confusion: which digits it mixes up; draw: try your own digit.",
+        ],
+        [
+            "train!C1 is the learning rate: try 0.1 or 5 and watch the loss chart below.",
+            "train!F1 is the weight decay; data!C2 the pixel scale.",
+            "draw: type numbers into the yellow grid and watch the probabilities.",
+        ],
+        charts(p),
+    )
 
 
 def examples() -> list[DigitsParams]:
@@ -66,6 +89,7 @@ LESSON = Lesson(
     key_results=key_results,
     examples=examples,
     strategy=strategy,
+    front=front,
     bad_options=(
         (("--batch-size", "0"), "--batch-size: must be at least 1"),
         (("--lr", "-0.5"), "--lr: must be positive"),

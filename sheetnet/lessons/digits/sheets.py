@@ -411,7 +411,7 @@ def _templates(wb: Workbook, lay: Layout) -> None:
         s.header((top - 1, left), f"digit {k}")
         grid = Block(s, top, left, side, side)
         grid.fill(lambda r, c, k=k: W[k, r * side + c], number_format=";;;")
-        s.color_scales.append((top, left, top + side - 1, left + side - 1))
+        s.color_scales.append((top, left, top + side - 1, left + side - 1, True))
     s.width(0, 2.0, 5 * (side + 1))
 
 
@@ -445,7 +445,7 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         ),
         note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
     )
-    s.color_scales.append((3, 1, 3 + CLASSES - 1, CLASSES))
+    s.color_scales.append((3, 1, 3 + CLASSES - 1, CLASSES, False))
     s.width(0, 16.0)
 
 
@@ -463,7 +463,7 @@ def _draw(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         [[first[r * side + c] for c in range(side)] for r in range(side)],
         note="starts as the first validation image; type your own",
     )
-    s.color_scales.append((2, 1, 1 + side, side))
+    s.color_scales.append((2, 1, 1 + side, side, False))
     top = 3 + side
     s.header((top, 0), "pixels, scaled, in one row")
     flat = Block(s, top + 1, lay.pix, 1, lay.pixels)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..contract import KeyResult, Lesson
-from .sheets import EntropyParams, build
+from ..kit import Front
+from .sheets import EntropyParams, build, loss_chart
 
 __all__ = ["LESSON", "EntropyParams", "build"]
 
@@ -16,6 +17,26 @@ def key_results(p: EntropyParams) -> list[KeyResult]:
         KeyResult("mean binary cross-entropy (LOG)", "entropy", "D7"),
         KeyResult("mean binary cross-entropy (LN)", "entropy", "G7"),
     ]
+
+
+def front(p: EntropyParams) -> Front:
+    return Front(
+        "Softmax and cross-entropy, cell by cell (fast.ai's entropy_example.xlsx)",
+        [
+            "softmax: a model's outputs become probabilities that sum to 1; shifting every "
+            "output by one constant changes nothing (the sigmoid does not have that property).",
+            "entropy, log_entropy: binary cross-entropy with Excel's LOG (base 10, as the "
+            "original) and with LN (natural log, as PyTorch).",
+            "multiclass: five classes, a one-hot target, and the loss -LN(p of the true class).",
+        ],
+        [
+            "softmax: change an output in column B and watch column D; then change G.",
+            "entropy: set a prediction in column C near 0 or 1 for the wrong label:"
+            " the loss jumps.",
+            "multiclass: change the true class in C2 and compare the loss of each choice.",
+        ],
+        [loss_chart()],
+    )
 
 
 def examples() -> list[EntropyParams]:
@@ -67,6 +88,7 @@ LESSON = Lesson(
     key_results=key_results,
     examples=examples,
     strategy=strategy,
+    front=front,
     bad_options=(
         (("--outputs", "1,2,x,4,5"), "--outputs: 'x' is not a number"),
         (("--labels-preds", "2:0.5,1:0.5,1:0.5,1:0.5,1:0.5"), "a label is 0 or 1"),

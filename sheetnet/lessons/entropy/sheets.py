@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...engine import If, Sheet, Workbook, average, exp, index, ln, log, match, sum_
-from ..contract import ParamError, numbers, pairs, param, texts, validate
+from ...engine import If, Ref, Sheet, Workbook, average, exp, index, ln, log, match, sum_
+from ...engine.workbook import Chart, Series
+from ..contract import INT, ParamError, numbers, pairs, param, texts, validate
 
 CLASSES = ("cat", "dog", "plane", "fish", "building")
 OUTPUTS = (
@@ -51,6 +52,12 @@ class EntropyParams:
     outputs_2: tuple[float, ...] = param(
         OUTPUTS_2, kind=numbers(5), help="image 2's five model outputs"
     )
+    true_class: int = param(
+        4,
+        kind=INT,
+        check=lambda v: None if 1 <= v <= 5 else f"a class is 1 to 5, not {v}",
+        help="the true class (1-5) of image 1 on the multiclass sheet",
+    )
     labels_preds: tuple[tuple[float, float], ...] = param(
         LABELS_PREDS,
         kind=pairs(5),
@@ -72,7 +79,70 @@ def build(params: EntropyParams | None = None) -> Workbook:
     _softmax(wb, p)
     _entropy(wb, p)
     _log_entropy(wb, p)
+    _multiclass(wb, p)
     return wb
+
+
+PROBABILITIES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+def _multiclass(wb: Workbook, p: EntropyParams) -> None:
+    """The step after binary cross-entropy: five classes, a one-hot target, -LN(p)."""
+    s = wb.add_sheet("multiclass")
+    s.label(
+        "A1",
+        "Cross-entropy with five classes: the loss is -LN of the probability the "
+        "softmax gives the true class (image 1 of the softmax sheet).",
+    )
+    s.label("A2", "true class (1 to 5)")
+    true = s.input("C2", float(p.true_class), note="which class is right: change it")
+    for col, text in zip("ABCD", ("class", "softmax p", "one-hot y", "-y * LN(p)")):
+        s.header(f"{col}4", text)
+    for i in range(5):
+        n = i + 5
+        s.formula(f"A{n}", Ref("softmax", 2 + i, 0))
+        s.formula(f"B{n}", Ref("softmax", 2 + i, 3), number_format="0.0000")
+        s.formula(
+            f"C{n}",
+            If(true.fixed().eq(i + 1), 1, 0),
+            note="1 for the true class, 0 for the others" if i == 0 else None,
+        )
+        s.formula(f"D{n}", -s.ref(f"C{n}") * ln(s.ref(f"B{n}")), number_format="0.0000")
+    s.header("A11", "cross-entropy")
+    s.formula(
+        "B11",
+        sum_(s.range("D5:D9")),
+        number_format="0.0000",
+        note="the sum over classes of -y*LN(p): only the true class counts",
+    )
+    s.header("A12", "-LN(p of the true class)")
+    s.formula(
+        "B12",
+        -ln(index(s.range("B5:B9"), s.ref("$C$2"), 1)),
+        number_format="0.0000",
+        note="the same number, picked directly: what PyTorch's cross_entropy computes",
+    )
+    s.label("A14", "A confident wrong answer costs a lot, a right one almost nothing:")
+    s.header("A15", "p of the true class")
+    s.header("B15", "loss -LN(p)")
+    for i, q in enumerate(PROBABILITIES):
+        s.input(f"A{16 + i}", q, number_format="0.00")
+        s.formula(f"B{16 + i}", -ln(s.ref(f"A{16 + i}")), number_format="0.000")
+    s.freeze = (4, 0)
+    s.width(0, 26.0)
+    s.width(1, 14.0, 3)
+
+
+def loss_chart() -> Chart:
+    n = len(PROBABILITIES)
+    return Chart(
+        "Cross-entropy -LN(p) against the probability of the true class",
+        "probability of the true class",
+        "loss",
+        [Series("-LN(p)", ("multiclass", 15, 0, 14 + n, 0), ("multiclass", 15, 1, 14 + n, 1))],
+        log_x=False,
+        scatter=True,
+    )
 
 
 def _softmax(wb: Workbook, p: EntropyParams) -> None:

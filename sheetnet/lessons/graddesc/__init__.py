@@ -6,8 +6,10 @@ from typing import Any
 
 from ...engine import address
 from ..contract import DataRegion, KeyResult, Lesson
+from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, GraddescParams, blocks, explain_error
 from .sheets import build
+from .summary import charts
 
 __all__ = ["LESSON", "OPTIMIZERS", "GraddescParams", "blocks", "build"]
 
@@ -22,6 +24,27 @@ def key_results(p: GraddescParams) -> list[KeyResult]:
                 KeyResult(f"{name} {what}", "summary", address.render(row - 1, 1 + 3 * j + k))
             )
     return out
+
+
+def front(p: GraddescParams) -> Front:
+    return Front(
+        "Gradient descent fitting y = a*x + b, five ways (fast.ai's graddesc.xlsm)",
+        [
+            f"Each optimizer sheet learns a and b from the data sheet's points, one SGD step "
+            f"per row, {p.epochs} epochs unrolled as blocks of rows.",
+            "basic is plain SGD (with finite-difference estimates of the gradient); momentum, "
+            "rmsprop, adam and adam_ann (Adam with annealing) follow the original's formulas, "
+            "quirks included (see the notes on the sheets).",
+            "The chart of all optimizers compares sheets that run at different learning "
+            "rates (0.0001 to 1), as the original does: it is not a fair race.",
+        ],
+        [
+            "data!C1 and C2 are the true b and a; change them and every sheet refits.",
+            "Each sheet's learning rate: basic!F1, and D2 on the others; the betas in J1 and L1.",
+            "The summary sheet has a, b and the error of every optimizer per epoch.",
+        ],
+        charts(p)[len(OPTIMIZERS) :],
+    )
 
 
 def examples() -> list[GraddescParams]:
@@ -75,6 +98,7 @@ LESSON = Lesson(
     key_results=key_results,
     examples=examples,
     strategy=strategy,
+    front=front,
     bad_options=(
         (("--epochs", "0"), "--epochs: must be at least 1"),
         (("--lr", "adam=-1"), "a learning rate must be positive"),

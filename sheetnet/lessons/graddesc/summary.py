@@ -34,14 +34,15 @@ def add_summary(wb: Workbook, p: GraddescParams) -> None:
     s.freeze = (1, 1)
     for c in range(extra + 3):
         s.col_widths[c] = 14.0
-    s.charts.extend(_charts(p))
+    s.charts.extend(charts(p)[: len(OPTIMIZERS)])
 
 
 def _col(letter: str) -> int:
     return ord(letter) - 65
 
 
-def _charts(p: GraddescParams) -> list[Chart]:
+def charts(p: GraddescParams) -> list[Chart]:
+    """Each optimizer's error (the summary sheet's), then all of them, a and b (the front's)."""
     n = p.epochs
     cats = ("summary", 1, 0, n, 0)
     charts = []
@@ -58,7 +59,7 @@ def _charts(p: GraddescParams) -> list[Chart]:
         )
     charts.append(
         Chart(
-            "All optimizers: error by epoch",
+            "All optimizers, each at its own learning rate (0.0001 to 1): error by epoch",
             "epoch",
             "error (log scale)",
             [

@@ -1,0 +1,91 @@
+"""What every workbook gets, whatever its lesson: a front sheet that explains it, a
+colour legend, the key results, charts, and a print setup that reads on paper.
+
+A lesson says what its front sheet holds (`Front`); `finish` does the rest, so a
+new lesson gets all of it without asking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Const, Ref, Role, Workbook, address
+from ..engine.workbook import Chart
+
+if TYPE_CHECKING:
+    from .contract import Lesson
+
+CHART_ROWS = 22  # rows a chart takes on the front sheet (a 360-pixel chart, and a gap)
+
+
+@dataclass(frozen=True)
+class Front:
+    """What the front sheet says: what the workbook teaches, what to change, its charts."""
+
+    title: str
+    teaches: Sequence[str]  # two or three lines
+    change: Sequence[str]  # which yellow cells to change, and what to watch
+    charts: Sequence[Chart] = field(default_factory=tuple)
+
+
+LEGEND = (
+    (Role.INPUT, "yellow: an input you may change; everything else follows"),
+    (Role.FORMULA, "white: a formula (click it to see how it is computed)"),
+    (Role.HEADER, "blue: a header naming the column or block below it"),
+)
+
+
+def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
+    """Add the front sheet (first, so the file opens on it) and every sheet's print setup."""
+    front = lesson.front(params)
+    s = wb.add_sheet("front")
+    wb.sheets = {"front": s, **{k: v for k, v in wb.sheets.items() if k != "front"}}
+    s.label("A1", front.title)
+    s.title_cells.add((0, 0))
+    row = 2
+    for line in front.teaches:
+        s.label((row, 0), line)
+        row += 1
+    row += 1
+    s.header((row, 0), "colours")
+    for role, text in LEGEND:
+        row += 1
+        s.set((row, 0), Const("=formula") if role is Role.FORMULA else "example", role)
+        s.label((row, 1), text)
+    row += 2
+    s.header((row, 0), "key results")
+    s.header((row, 1), "value")
+    s.header((row, 2), "cell")
+    for key in lesson.key_results(params):
+        row += 1
+        s.label((row, 0), key.label)
+        at = address.parse(key.a1)
+        s.formula((row, 1), Ref(key.sheet, at.row, at.col), number_format=key.number_format)
+        s.label((row, 2), f"{key.sheet}!{key.a1}")
+    row += 2
+    s.header((row, 0), "try this")
+    for line in front.change:
+        row += 1
+        s.label((row, 0), line)
+    row += 2
+    for chart in front.charts:
+        s.charts.append(_anchored(chart, row))
+        s.page_breaks.append(row)
+        row += CHART_ROWS
+    s.width(0, 34.0)
+    s.width(1, 14.0)
+    s.width(2, 22.0)
+    s.width(3, 14.0, 12)
+    for sheet in wb.sheets.values():
+        sheet.landscape = True
+        if sheet.print_rows is None and sheet.freeze and sheet.freeze[0]:
+            sheet.print_rows = (0, sheet.freeze[0] - 1)
+    return wb
+
+
+def _anchored(chart: Chart, row: int) -> Chart:
+    from dataclasses import replace
+
+    return replace(chart, anchor=(row, 0))
