@@ -16,6 +16,7 @@ from .build import check_target
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
 from .safety import inspect_xlsx
+from .text import plain
 from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson
 
@@ -30,8 +31,8 @@ def comparison_json(result: Any) -> str:
         {
             "kind": c.kind,
             "cell": f"{c.sheet}!{c.cell}",
-            "before": _plain(c.before),
-            "after": _plain(c.after),
+            "before": plain(c.before),
+            "after": plain(c.after),
         }
         for c in result.changes
     ]
@@ -47,26 +48,13 @@ def comparison_csv(result: Any) -> str:
     writer.writerow(["kind", "cell", "workbook", "python", "reason"])
     for m in result.report.mismatches():
         writer.writerow(
-            ["mismatch", f"{m.sheet}!{m.cell}", _plain(m.got), _plain(m.expected), m.reason]
+            ["mismatch", f"{m.sheet}!{m.cell}", plain(m.got), plain(m.expected), m.reason]
         )
     for c in result.changes:
         writer.writerow(
-            [f"{c.kind} changed", f"{c.sheet}!{c.cell}", _plain(c.after), _plain(c.before), ""]
+            [f"{c.kind} changed", f"{c.sheet}!{c.cell}", plain(c.after), plain(c.before), ""]
         )
     return out.getvalue()
-
-
-def _plain(v: object) -> object:
-    """A value for a report: error codes as text; text that a spreadsheet would run as a
-    formula (= + - @) quoted, so opening the report never runs the workbook's text."""
-    code = getattr(v, "code", None)
-    if isinstance(code, str):
-        return code
-    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + v
-    if isinstance(v, float) and (v != v or v in (float("inf"), float("-inf"))):
-        return str(v)  # JSON has no Infinity or NaN
-    return v
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -319,7 +307,14 @@ def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) 
 @click.option("--sheet", help="Sheet name [default: the first].")
 @click.option("--formulas", is_flag=True, help="Show formulas instead of values.")
 @click.option("--rows", metavar="A:B", help="Rows A to B (1-based) [default: 1:60].")
-def show(file: Path, sheet: str | None, formulas: bool, rows: str | None) -> None:
+@click.option(
+    "--width",
+    type=click.IntRange(min=4),
+    default=28,
+    show_default=True,
+    help="Longest cell text shown; longer text is cut and ends with '…'.",
+)
+def show(file: Path, sheet: str | None, formulas: bool, rows: str | None, width: int) -> None:
     """Print a sheet of FILE as an aligned table."""
     from .show import format_table, read_sheet
 
@@ -330,7 +325,7 @@ def show(file: Path, sheet: str | None, formulas: bool, rows: str | None) -> Non
         frame = read_sheet(file, sheet, formulas, span)
     except (ValueError, OSError, KeyError) as exc:
         _fail(str(exc))
-    click.echo(format_table(frame))
+    click.echo(format_table(frame, width))
 
 
 def _row_span(text: str) -> tuple[int, int]:

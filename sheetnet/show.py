@@ -9,6 +9,7 @@ import pandas as pd
 from .engine import address
 from .engine.errors import ExcelError
 from .safety import inspect_xlsx
+from .text import brief
 from .verify.readback import read_workbook
 
 
@@ -50,21 +51,16 @@ def read_sheet(
     return pd.DataFrame(data, index=pd.RangeIndex(first, last + 1, name="row"))
 
 
-def _cell_text(v: object) -> str:
-    if v is None or (isinstance(v, float) and v != v):
-        return ""
-    if isinstance(v, bool):
-        return "TRUE" if v else "FALSE"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return str(v)
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def format_table(frame: pd.DataFrame, max_width: int = 28) -> str:
-    """Aligned plain text: numbers to 6 significant digits, long text cut."""
+    """Aligned plain text: numbers to 6 significant digits, text longer than
+    `max_width` cut and marked with an ellipsis."""
     if frame.empty:
         return "(empty)"
-    texts = {c: [_cell_text(v)[:max_width] for v in frame[c]] for c in frame.columns}
+    texts = {c: [_cut(brief(v), max_width) for v in frame[c]] for c in frame.columns}
     index = [str(i) for i in frame.index]
     iw = max(len("row"), *(len(i) for i in index))
     widths = {c: max(len(str(c)), *(len(t) for t in texts[c])) for c in frame.columns}

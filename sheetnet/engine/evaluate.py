@@ -93,6 +93,7 @@ class _Evaluator:
             self.arrays[name] = (arr, width)
             self.layout[name] = (slot, width)
         self.lists = [arr for arr, _ in self.arrays.values()]
+        self.order = {name: i for i, name in enumerate(workbook.sheets)}
         self.compiler = BandCompiler(self.layout)
 
     # -- the Context protocol ---------------------------------------------------
@@ -136,8 +137,8 @@ class _Evaluator:
     def run(self, progress: Callable[[int, int], None] | None) -> Results:
         total = sum(s.formula_count() for s in self.sheets.values())
         done = reported = 0
+        waiting: list[Key] = []  # single cells that read cells the sweep has not reached
         for name, sheet in self.sheets.items():
-            waiting: list[Key] = []  # single cells that read rows further down this sheet
             for kind, row, payload in _work(sheet):
                 if kind == "cell":
                     self._single((name, row, payload), waiting)  # type: ignore[arg-type]
@@ -147,13 +148,14 @@ class _Evaluator:
                 if progress is not None and done - reported >= 250_000:
                     progress(done, total)
                     reported = done
-            for key in waiting:  # the rows they read are computed now, mostly on the fast path
-                self._single(key)
+        for key in waiting:  # what they read is computed now, mostly on the fast path
+            self._single(key)
         return Results(self.arrays, self.interpreted)
 
     def _single(self, key: Key, waiting: list[Key] | None = None) -> None:
-        """Compute one cell. With `waiting`, a cell that reads a row further down its
-        own sheet waits there (a summary above its rows), so those rows stay fast."""
+        """Compute one cell. With `waiting`, a cell that reads a cell the sweep reaches
+        later (a row further down, a later sheet: a summary above its rows, a front
+        sheet) waits there, so what it reads is computed on the fast path first."""
         arr, width = self.arrays[key[0]]
         i = key[1] * width + key[2]
         if arr[i] is _PENDING:
@@ -161,7 +163,8 @@ class _Evaluator:
                 arr[i] = self.sheets[key[0]].cells[key[1], key[2]].content.evaluate(self)  # type: ignore[union-attr]
                 self.interpreted += 1
             except _Pending as pending:
-                later = pending.key[0] == key[0] and pending.key[1] > key[1]
+                here, there = self.order[key[0]], self.order[pending.key[0]]
+                later = there > here or (there == here and pending.key[1] > key[1])
                 if waiting is not None and later:
                     waiting.append(key)
                 else:

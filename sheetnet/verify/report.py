@@ -6,7 +6,8 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..engine.errors import ExcelError, as_error
+from ..engine.errors import as_error
+from ..text import exact, plain
 
 
 @dataclass(frozen=True)
@@ -39,12 +40,7 @@ def normalise(v: object) -> object:
     return v
 
 
-def show(v: object) -> str:
-    if isinstance(v, float):
-        return repr(v)
-    if isinstance(v, ExcelError):
-        return v.code
-    return repr(v)
+show = exact
 
 
 @dataclass
@@ -164,9 +160,6 @@ class Report:
 
 
 def _mismatch_json(m: Mismatch) -> dict[str, object]:
-    def plain(v: object) -> object:
-        return v.code if isinstance(v, ExcelError) else v
-
     return {
         "cell": f"{m.sheet}!{m.cell}",
         "expected": plain(m.expected),

@@ -27,6 +27,7 @@ from ..lessons import get
 from ..lessons.contract import DataRegion
 from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
 from ..safety import inspect_xlsx
+from ..text import brief, exact
 from .apps import APPS, App, AppMissing, installed
 from .local import DRIFT, ResultsValues, SavedValues, drifted
 from .readback import SavedSheet, read_workbook
@@ -306,9 +307,9 @@ def render_comparison(result: Comparison) -> str:
         )
         for k in result.key_results:
             shown = (
-                f"{_short(k.before):>12} -> {_short(k.after):<12}"
+                f"{brief(k.before):>12} -> {brief(k.after):<12}"
                 if moved
-                else (f"{_short(k.after):>12}")
+                else (f"{brief(k.after):>12}")
             )
             lines.append(f"    {k.label:<32} {shown} ({k.sheet}!{k.cell})")
     if result.edited_formulas:
@@ -321,12 +322,6 @@ def render_comparison(result: Comparison) -> str:
     return "\n".join(lines)
 
 
-def _short(v: object) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    return v.code if isinstance(v, ExcelError) else str(v)
-
-
 def render_changes(changes: list[Change], limit: int = 30) -> str:
     if not changes:
         return "  no inputs changed, no formulas edited"
@@ -336,13 +331,7 @@ def render_changes(changes: list[Change], limit: int = 30) -> str:
         if rows:
             lines.append(f"  {title}: {len(rows)}")
             for c in rows[:limit]:
-                lines.append(f"    {c.sheet}!{c.cell}: {_text(c.before)} -> {_text(c.after)}")
+                lines.append(f"    {c.sheet}!{c.cell}: {exact(c.before)} -> {exact(c.after)}")
             if len(rows) > limit:
                 lines.append(f"    ... and {len(rows) - limit} more")
     return "\n".join(lines)
-
-
-def _text(v: object) -> str:
-    if isinstance(v, ExcelError):
-        return v.code
-    return repr(v) if not isinstance(v, str) or not v.startswith("=") else v

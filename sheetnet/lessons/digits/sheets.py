@@ -256,6 +256,18 @@ def _final_weights(wb: Workbook, lay: Layout, epoch: int | None = None) -> Block
     return Block(wb["train"], lay.new_top(it) - 1, lay.pix, CLASSES, lay.pixels + 1).fixed()
 
 
+def prediction_heads(*tail: str) -> list[str]:
+    """Headers of the columns `_predict` writes."""
+    return [
+        *(f"logit {k}" for k in range(CLASSES)),
+        "max",
+        *(f"exp {k}" for k in range(CLASSES)),
+        "sum",
+        *(f"p {k}" for k in range(CLASSES)),
+        *tail,
+    ]
+
+
 def _predict(
     s: Sheet,
     lay: Layout,
@@ -347,14 +359,7 @@ def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
             number_format="0.0%",
             note="the share of images predicted right" if epoch == 0 else None,
         )
-        heads = (
-            [f"logit {k}" for k in range(CLASSES)]
-            + ["max"]
-            + [f"exp {k}" for k in range(CLASSES)]
-            + ["sum"]
-            + [f"p {k}" for k in range(CLASSES)]
-            + ["prediction", "loss", "correct"]
-        )
+        heads = prediction_heads("prediction", "loss", "correct")
         for j, text in enumerate(heads):
             s.header((rows - 1, left + j), text)
     s.freeze = (rows, 2)
@@ -470,14 +475,7 @@ def _draw(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     scale = Ref("data", 1, 2, True, True)
     flat.fill(lambda _, j: grid.fixed()[j // side, j % side] / scale, number_format=PIXEL)
     out = _predict(s, lay, top + 4, 1, lay.pix, flat, _final_weights(wb, lay), None)
-    heads = (
-        [f"logit {k}" for k in range(CLASSES)]
-        + ["max"]
-        + [f"exp {k}" for k in range(CLASSES)]
-        + ["sum"]
-        + [f"p {k}" for k in range(CLASSES)]
-        + ["prediction"]
-    )
+    heads = prediction_heads("prediction")
     for j, text in enumerate(heads):
         s.header((top + 3, lay.pix + j), text)
     s.header((top + 4, 0), "your digit")

@@ -264,5 +264,4 @@ def _log_entropy(wb: Workbook, p: EntropyParams) -> None:
 
 
 def _widths(sheet: Sheet, cols: str) -> None:
-    for letter in cols:
-        sheet.col_widths[ord(letter) - 65] = 14.0
+    sheet.width(cols[0], 14.0, cols[-1])

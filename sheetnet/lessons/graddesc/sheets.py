@@ -79,7 +79,9 @@ def _data(wb: Workbook, p: GraddescParams) -> None:
     if p.data is not None:
         s.label("E1", "y comes from your data file; C1 and C2 are not used by it.")
     s.freeze = (4, 0)
-    s.col_widths.update({0: 8.0, 1: 10.0, 2: 12.0})
+    s.width("A", 8.0)
+    s.width("B", 10.0)
+    s.width("C", 12.0)
 
 
 def _xy(s: Sheet, p: GraddescParams) -> None:
@@ -98,10 +100,10 @@ def _chain(s: Sheet, b: Block, new_b: str, new_a: str) -> None:
     s.fill("D", b.first + 1, b.last, s.ref(f"{new_a}{b.first}"))
 
 
-def _headers(s: Sheet, names: str) -> None:
-    for col, name in zip("ABCDEFGHIJKLMNOP", names.split(",")):
+def _headers(s: Sheet, names: str, row: int = 3) -> None:
+    for col, name in enumerate(names.split(",")):
         if name:
-            s.header(f"{col}3", name)
+            s.header((row - 1, col), name)
 
 
 def _epoch_rows(s: Sheet, p: GraddescParams, err_col: str) -> None:
@@ -253,10 +255,18 @@ def _momentum_like(
 def _beta_cells(s: Sheet, p: GraddescParams, second: bool) -> None:
     s.label("I1", "beta")
     s.input("J1", p.setting("beta", s.name), note="beta: weight of the old average")
-    s.formula("K1", 1 - s.ref("J1"))
+    s.formula("K1", 1 - s.ref("J1"), note="1 - beta: weight of the new gradient")
     if second:
         s.input("L1", p.setting("beta2", s.name), note="beta2: for the squared gradients")
-        s.formula("M1", 1 - s.ref("L1"))
+        s.formula("M1", 1 - s.ref("L1"), note="1 - beta2")
+        s.label("N1", "J1 beta, K1 1-beta, L1 beta2, M1 1-beta2")
+    else:
+        s.label("L1", "J1 beta, K1 1-beta")
+    averages = {
+        "momentum": "avg de/db,avg de/da",
+        "rmsprop": "avg (de/db)^2,avg (de/da)^2",
+    }.get(s.name, "avg de/db,avg de/da,avg (de/db)^2,avg (de/da)^2")
+    _headers(s, ",,,,,,,,," + averages, row=2)  # row 3 holds their start values
 
 
 def _momentum(s: Sheet, p: GraddescParams) -> None:
@@ -286,8 +296,9 @@ def _rmsprop(s: Sheet, p: GraddescParams) -> None:
         C, D, F, G = (s.ref(f"{c}{n}") for c in "CDFG")
         Jp, Kp = s.ref(f"J{n - 1}"), s.ref(f"K{n - 1}")
         quirk = (
-            "divides by the previous row's average, J p, not this row's: the "
-            "original's quirk, kept (textbook RMSProp uses this row's)"
+            "divides by the square root of the previous row's average (column J, one "
+            "row up), not this row's: the original's quirk, kept (textbook RMSProp uses "
+            "this row's)"
         )
         return [
             ("J", Jp * s.ref("$J$1") + s.ref("$K$1") * F**2, None),

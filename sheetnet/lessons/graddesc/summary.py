@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...engine import Ref, Role, Workbook
+from ...engine import Ref, Role, Workbook, address
 from ...engine.workbook import Chart, Series
 from .layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
 
@@ -32,13 +32,12 @@ def add_summary(wb: Workbook, p: GraddescParams) -> None:
             s.formula((row, extra + 1), Ref("data", 1, 2, True, True))
             s.formula((row, extra + 2), Ref("data", 0, 2, True, True))
     s.freeze = (1, 1)
-    for c in range(extra + 3):
-        s.col_widths[c] = 14.0
+    s.width(0, 14.0, extra + 2)
     s.charts.extend(charts(p)[: len(OPTIMIZERS)])
 
 
 def _col(letter: str) -> int:
-    return ord(letter) - 65
+    return address.col_number(letter)
 
 
 def charts(p: GraddescParams) -> list[Chart]:
