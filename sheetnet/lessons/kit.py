@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Const, Ref, Role, Workbook, address
-from ..engine.workbook import Chart
+from ..engine.workbook import Chart, Sheet
 
 if TYPE_CHECKING:
     from .contract import Lesson
@@ -79,10 +79,25 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     s.width(2, 22.0)
     s.width(3, 14.0, 12)
     for sheet in wb.sheets.values():
+        if sheet is not s:
+            _visible_notes(sheet)
         sheet.landscape = True
         if sheet.print_rows is None and sheet.freeze and sheet.freeze[0]:
             sheet.print_rows = (0, sheet.freeze[0] - 1)
     return wb
+
+
+def _visible_notes(sheet: Sheet) -> None:
+    """Hover notes print nowhere: list each one in a column right of the sheet's cells."""
+    notes = [(row, col, cell.note) for (row, col), cell in sheet.cells.items() if cell.note]
+    notes += [(f.first, f.col, f.note) for f in sheet.fills if f.note]
+    if not notes:
+        return
+    _, cols = sheet.extent()
+    col = cols + 1
+    sheet.header((0, col), "notes on this sheet's cells (also shown on hover)")
+    for i, (row, c, note) in enumerate(sorted(notes)):
+        sheet.label((1 + i, col), f"{address.render(row, c)}: {note}")
 
 
 def _anchored(chart: Chart, row: int) -> Chart:
