@@ -25,8 +25,13 @@ def test_cycle_is_named():
     s.formula("A1", t.ref("B2") + 1)
     t.formula("B2", s.ref("C3") * 2)
     s.formula("C3", s.ref("A1") - 1)
-    with pytest.raises(CycleError, match=r"s!A1 -> t!B2 -> s!C3 -> s!A1"):
+    with pytest.raises(CycleError) as caught:
         evaluate(wb)
+    cells = str(caught.value).removeprefix("circular reference: ").split(" -> ")
+    assert cells[0] == cells[-1]  # a loop, named from wherever evaluation met it
+    ring = cells[:-1]
+    start = ring.index("s!A1")
+    assert ring[start:] + ring[:start] == ["s!A1", "t!B2", "s!C3"]
 
 
 def test_self_reference_is_a_cycle():
