@@ -169,7 +169,7 @@ def test_charts_in_the_file(tmp_path):
     built = build("graddesc", tmp_path, GraddescParams(epochs=3, rows=5))
     names = zipfile.ZipFile(built.path).namelist()
     charts = [n for n in names if n.startswith("xl/charts/chart")]
-    assert len(charts) == 8  # the front's comparison, a and b; the summary's five errors
+    assert len(charts) == 9  # the front's comparison, a, b and race; the summary's five
     xml = zipfile.ZipFile(built.path).read("xl/charts/chart1.xml").decode()
     assert "each at its own learning rate (0.0001 to 1)" in xml
     assert '<c:logBase val="10"/>' in xml
@@ -180,3 +180,17 @@ def test_too_many_epochs_is_refused_up_front():
         GraddescParams(epochs=40_000)
     with pytest.raises(ValueError, match="rows: must be at least 2"):
         GraddescParams(rows=1)
+
+
+def test_the_race_runs_every_optimizer_at_one_learning_rate(tmp_path):
+    from sheetnet.build import compute
+
+    params = GraddescParams(epochs=2, rows=5, race_lr=0.003, lr={"adam": 0.2})
+    wb, results = compute("graddesc", params)
+    for name in ("basic", "momentum", "rmsprop", "adam", "adam_ann"):
+        cell = "F1" if name == "basic" else "D2"
+        assert results.at(f"race_{name}", cell) == 0.003  # the shared rate, by formula
+        assert wb[f"race_{name}"][cell].content.formula(f"race_{name}") == "=race!$C$1"
+    assert results.at("adam", "D2") == 0.2  # the tuned sheets keep their own
+    # at one rate, the race's adam differs from the tuned adam
+    assert results.at("race", "E5") != results.at("summary", "K2")

@@ -44,9 +44,16 @@ def _xy_cells(out: Cells, sheet: str, p: GraddescParams, x: np.ndarray, y: np.nd
             _put(out, sheet, first + i, A=x[i], B=y[i])
 
 
-def basic(p: GraddescParams, x: np.ndarray, y: np.ndarray, out: Cells | None) -> list[tuple]:
+def basic(
+    p: GraddescParams,
+    x: np.ndarray,
+    y: np.ndarray,
+    out: Cells | None,
+    sheet: str = "basic",
+    lr: float | None = None,
+) -> list[tuple]:
     """Plain SGD with finite-difference gradient estimates. Returns (a, b, error) per epoch."""
-    lr = p.setting("lr", "basic")
+    lr = p.setting("lr", "basic") if lr is None else lr
     a, b = p.init_a, p.init_b
     history = []
     for e in range(p.epochs):
@@ -60,29 +67,38 @@ def basic(p: GraddescParams, x: np.ndarray, y: np.ndarray, out: Cells | None) ->
             db = 2 * (pred - y[i])
             da = db * x[i]
             new_a, new_b = a - da * lr, b - db * lr
-            _put(out, "basic", first + i, C=b, D=a, E=pred, F=err2, G=errb1,
+            _put(out, sheet, first + i, C=b, D=a, E=pred, F=err2, G=errb1,
                  H=(errb1 - err2) / H, I=erra1, J=(erra1 - err2) / H, K=db, L=da,
                  M=new_a, N=new_b)  # fmt: skip
             err2s[i], dbs[i], das[i] = err2, db, da
             a, b = new_a, new_b
         error = np.sqrt(np.sum(err2s))  # not divided by n, as the original
-        _put(out, "basic", summary, F=error, K=np.sqrt(np.sum(dbs**2)),
+        _put(out, sheet, summary, F=error, K=np.sqrt(np.sum(dbs**2)),
              L=np.sqrt(np.sum(das**2)), M=a, N=b)  # fmt: skip
         history.append((a, b, error))
     return history
 
 
-def moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Cells | None) -> list:
-    """momentum, rmsprop, adam and adam_ann: one loop, each sheet's own update rule."""
-    lr0 = p.setting("lr", sheet)
-    beta = p.setting("beta", sheet)
-    beta2 = p.setting("beta2", sheet) if sheet in ("adam", "adam_ann") else None
+def moving(
+    p: GraddescParams,
+    sheet: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    out: Cells | None,
+    lr: float | None = None,
+) -> list:
+    """momentum, rmsprop, adam and adam_ann (also as race_ sheets, at the race's `lr`):
+    one loop, each optimizer's own update rule."""
+    kind = sheet.removeprefix("race_")
+    lr0 = p.setting("lr", kind) if lr is None else lr
+    beta = p.setting("beta", kind)
+    beta2 = p.setting("beta2", kind) if kind in ("adam", "adam_ann") else None
     _put(out, sheet, 1, K=1 - beta)
     if beta2 is not None:
         _put(out, sheet, 1, M=1 - beta2)
-    err_col = {"momentum": "L", "rmsprop": "L", "adam": "N", "adam_ann": "O"}[sheet]
+    err_col = {"momentum": "L", "rmsprop": "L", "adam": "N", "adam_ann": "O"}[kind]
     a, b = p.init_a, p.init_b
-    if sheet == "rmsprop":
+    if kind == "rmsprop":
         j = k = p.start_sq
     else:
         j = k = p.start_avg
@@ -100,10 +116,10 @@ def moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Cel
             pred = b + a * x[i]
             f = 2 * (a * x[i] + b - y[i])
             g = f * x[i]
-            if sheet == "momentum":
+            if kind == "momentum":
                 j, k = j * beta + (1 - beta) * f, k * beta + (1 - beta) * g
                 new_b, new_a = b - j * lr, a - k * lr
-            elif sheet == "rmsprop":  # divides by the previous row's averages
+            elif kind == "rmsprop":  # divides by the previous row's averages
                 new_b, new_a = b - f * lr / np.sqrt(j), a - g * lr / np.sqrt(k)
                 j, k = j * beta + (1 - beta) * f**2, k * beta + (1 - beta) * g**2
             else:  # adam without bias correction or epsilon
@@ -122,7 +138,7 @@ def moving(p: GraddescParams, sheet: str, x: np.ndarray, y: np.ndarray, out: Cel
         _put(out, sheet, summary, **{err_col: error})
         if beta2 is not None:
             _put(out, sheet, summary, L=l_, M=m)
-        if sheet == "adam_ann":
+        if kind == "adam_ann":
             avg_grad2 = np.sqrt(l_) + np.sqrt(m)
             if prev_grad2 is None:
                 prev_grad2 = avg_grad2  # epoch 1 compares with itself: gradrat 1
@@ -165,4 +181,19 @@ def expected_cells(p: GraddescParams) -> Cells:
         if p.data is None:
             out["summary", f"S{row}"] = p.true_a
             out["summary", f"T{row}"] = p.true_b
+    _race(out, p, x, y)
     return out
+
+
+def _race(out: Cells, p: GraddescParams, x: np.ndarray, y: np.ndarray) -> None:
+    """The race_ sheets: every optimizer again, all at the one learning rate p.race_lr."""
+    errors = {"race_basic": basic(p, x, y, out, "race_basic", p.race_lr)}
+    out["race_basic", "F1"] = p.race_lr
+    for kind in ("momentum", "rmsprop", "adam", "adam_ann"):
+        errors[f"race_{kind}"] = moving(p, f"race_{kind}", x, y, out, p.race_lr)
+        out[f"race_{kind}", "D2"] = p.race_lr
+    for sheet in errors:
+        _xy_cells(out, sheet, p, x, y)
+    for e in range(p.epochs):
+        for j, sheet in enumerate(errors):
+            out["race", f"{'BCDEF'[j]}{5 + e}"] = float(errors[sheet][e][2])

@@ -9,7 +9,7 @@ from ..contract import DataRegion, KeyResult, Lesson
 from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, GraddescParams, blocks, explain_error
 from .sheets import build
-from .summary import charts
+from .summary import charts, race_chart
 
 __all__ = ["LESSON", "OPTIMIZERS", "GraddescParams", "blocks", "build"]
 
@@ -36,14 +36,16 @@ def front(p: GraddescParams) -> Front:
             "rmsprop, adam and adam_ann (Adam with annealing) follow the original's formulas, "
             "quirks included (see the notes on the sheets).",
             "The chart of all optimizers compares sheets that run at different learning "
-            "rates (0.0001 to 1), as the original does: it is not a fair race.",
+            "rates (0.0001 to 1), as the original does: it is not a fair race. The race "
+            "sheets are: every optimizer again, all at the one learning rate in race!C1.",
         ],
         [
             "data!C1 and C2 are the true b and a; change them and every sheet refits.",
             "Each sheet's learning rate: basic!F1, and D2 on the others; the betas in J1 and L1.",
             "The summary sheet has a, b and the error of every optimizer per epoch.",
+            "race!C1 is the race's shared learning rate: try 0.01 or 0.00001.",
         ],
-        charts(p)[len(OPTIMIZERS) :],
+        [*charts(p)[len(OPTIMIZERS) :], race_chart(p)],
     )
 
 

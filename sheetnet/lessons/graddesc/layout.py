@@ -148,6 +148,9 @@ class GraddescParams:
         check=_settings(DEFAULT_BETA2, 0.0, 1.0, "a beta"),
         help=f"beta for the squared gradients ({_sheets(DEFAULT_BETA2)})",
     )
+    race_lr: float = param(
+        0.0001, check=positive, help="the one learning rate every optimizer uses on the race sheets"
+    )
     start_avg: float = param(0.0, check=finite, help="start of the moving averages of gradients")
     start_sq: float = param(
         10000.0,
@@ -223,13 +226,15 @@ class Block:
 
 def explain_error(p: GraddescParams, sheet: str, row: int, cell: str, error: object) -> str | None:
     """Where an optimizer first broke down (epoch and sample); other sheets only follow."""
-    if sheet not in OPTIMIZERS or row <= 3:
+    kind = sheet.removeprefix("race_")
+    if kind not in OPTIMIZERS or row <= 3:
         return None
     epoch, offset = divmod(row - 3, p.rows + 3)
     where = f"sample {offset}" if 1 <= offset <= p.rows else "its summary"
     return (
         f"{sheet} diverged in epoch {epoch + 1}, {where}: {cell} is {error} "
-        f"(try a smaller learning rate than {p.setting('lr', sheet)})"
+        f"(try a smaller learning rate than "
+        f"{p.race_lr if kind != sheet else p.setting('lr', sheet)})"
     )
 
 

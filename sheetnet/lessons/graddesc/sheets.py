@@ -22,7 +22,7 @@ from .layout import (
     blocks,
     explain_error,
 )
-from .summary import add_summary
+from .summary import RACE, add_race, add_summary, kind
 
 __all__ = ["OPTIMIZERS", "Block", "GraddescParams", "blocks", "build", "explain_error"]
 
@@ -31,18 +31,30 @@ def build(params: GraddescParams | None = None) -> Workbook:
     p = params or GraddescParams()
     wb = Workbook(title="graddesc")
     _data(wb, p)
-    for name, builder in (
-        ("basic", _basic),
-        ("momentum", _momentum),
-        ("rmsprop", _rmsprop),
-        ("adam", _adam),
-        ("adam_ann", _adam_ann),
-    ):
+    builders = (_basic, _momentum, _rmsprop, _adam, _adam_ann)
+    for name, builder in zip(OPTIMIZERS, builders):
         s = wb.add_sheet(name)
         builder(s, p)
         s.freeze = (3, 0)
     add_summary(wb, p)
+    add_race(wb, p)
+    for name, builder in zip(OPTIMIZERS, builders):
+        s = wb.add_sheet(RACE + name)
+        builder(s, p)
+        s.freeze = (3, 0)
     return wb
+
+
+def _learning_rate(s: Sheet, p: GraddescParams, where: str) -> None:
+    """The sheet's learning rate: its own input, or on a race sheet the shared one."""
+    if s.name.startswith(RACE):
+        s.formula(
+            where,
+            Ref("race", 0, 2, True, True),
+            note="the race's shared learning rate: change it at race!C1",
+        )
+    else:
+        s.input(where, p.setting("lr", kind(s.name)), note="learning rate")
 
 
 def _data(wb: Workbook, p: GraddescParams) -> None:
@@ -113,7 +125,7 @@ def _epoch_rows(s: Sheet, p: GraddescParams, err_col: str) -> None:
             s.label(f"A{b.state}", f"epoch {b.epoch + 1}")
         s.header(f"A{b.summary}", "epoch")
         s.set(f"B{b.summary}", float(b.epoch + 1), Role.LABEL)
-        if s.name != "basic":  # basic's F33 is its own original cell
+        if kind(s.name) != "basic":  # basic's F33 is its own original cell
             s.formula(
                 f"{err_col}{b.summary}",
                 sqrt(sum_(s.range(f"{err_col}{b.first}:{err_col}{b.last}"))),
@@ -164,7 +176,7 @@ def _basic(s: Sheet, p: GraddescParams) -> None:
     s.label("B2", "slope")
     s.input("C2", p.init_a, note="starting a")
     s.label("E1", "learn")
-    s.input("F1", p.setting("lr", "basic"), note="learning rate")
+    _learning_rate(s, p, "F1")
     s.label("I1", "de/db=2(ax+b-y)")
     s.label("H2", "e=(ax+b-y)^2")
     s.label("I2", "de/da=x*2(ax+b-y)")
@@ -232,7 +244,7 @@ def _momentum_like(
     s.label("B2", "a")
     s.input("C2", p.init_a, note="starting a")
     s.label("D1", "learn")
-    s.input("D2", p.setting("lr", s.name), note="learning rate")
+    _learning_rate(s, p, "D2")
     top(s)
     _headers(s, headers)
     s.header(f"{err_col}3", "err^2")
@@ -254,10 +266,10 @@ def _momentum_like(
 
 def _beta_cells(s: Sheet, p: GraddescParams, second: bool) -> None:
     s.label("I1", "beta")
-    s.input("J1", p.setting("beta", s.name), note="beta: weight of the old average")
+    s.input("J1", p.setting("beta", kind(s.name)), note="beta: weight of the old average")
     s.formula("K1", 1 - s.ref("J1"), note="1 - beta: weight of the new gradient")
     if second:
-        s.input("L1", p.setting("beta2", s.name), note="beta2: for the squared gradients")
+        s.input("L1", p.setting("beta2", kind(s.name)), note="beta2: for the squared gradients")
         s.formula("M1", 1 - s.ref("L1"), note="1 - beta2")
         s.label("N1", "J1 beta, K1 1-beta, L1 beta2, M1 1-beta2")
     else:
@@ -265,7 +277,7 @@ def _beta_cells(s: Sheet, p: GraddescParams, second: bool) -> None:
     averages = {
         "momentum": "avg de/db,avg de/da",
         "rmsprop": "avg (de/db)^2,avg (de/da)^2",
-    }.get(s.name, "avg de/db,avg de/da,avg (de/db)^2,avg (de/da)^2")
+    }.get(kind(s.name), "avg de/db,avg de/da,avg (de/db)^2,avg (de/da)^2")
     _headers(s, ",,,,,,,,," + averages, row=2)  # row 3 holds their start values
 
 

@@ -6,6 +6,54 @@ from ...engine import Ref, Role, Workbook, address
 from ...engine.workbook import Chart, Series
 from .layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
 
+RACE = "race_"  # the fair race's sheets: race_basic, race_momentum, ...
+
+
+def kind(sheet: str) -> str:
+    """The optimizer a sheet runs: race_adam runs adam."""
+    return sheet.removeprefix(RACE)
+
+
+def add_race(wb: Workbook, p: GraddescParams) -> None:
+    """The fair race: every optimizer again, on its race_ sheet, all at one learning rate."""
+    s = wb.add_sheet("race")
+    s.label("A1", "shared learning rate")
+    s.input(
+        "C1",
+        p.race_lr,
+        note="every race_ sheet's learning rate: change it and all of them refit at the new rate",
+    )
+    s.label(
+        "A2",
+        "A fair race: the five optimizers of this workbook, each on its race_ sheet, "
+        "all at the learning rate in C1 (the other sheets run at their own tuned rates).",
+    )
+    s.header("A4", "epoch")
+    for j, name in enumerate(OPTIMIZERS):
+        s.header((3, 1 + j), f"{name} error")
+    for b in blocks(p):
+        row = 4 + b.epoch
+        s.set((row, 0), float(b.epoch + 1), Role.LABEL)
+        for j, name in enumerate(OPTIMIZERS):
+            s.formula((row, 1 + j), Ref(RACE + name, b.summary - 1, _col(ERR_COL[name])))
+    s.freeze = (4, 1)
+    s.width(0, 20.0)
+    s.width(1, 16.0, len(OPTIMIZERS))
+
+
+def race_chart(p: GraddescParams) -> Chart:
+    n = p.epochs
+    return Chart(
+        "Fair race: every optimizer at one learning rate (race sheet, C1): error by epoch",
+        "epoch",
+        "error (log scale)",
+        [
+            Series(name, ("race", 4, 0, 3 + n, 0), ("race", 4, 1 + j, 3 + n, 1 + j))
+            for j, name in enumerate(OPTIMIZERS)
+        ],
+        log_y=True,
+    )
+
 
 def add_summary(wb: Workbook, p: GraddescParams) -> None:
     """One row per epoch: each optimizer's a, b and error, by formula."""
