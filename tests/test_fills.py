@@ -9,7 +9,7 @@ import pytest
 
 from sheetnet.engine import NUM, If, Ref, Role, Workbook, evaluate, exp, lift, sqrt
 from sheetnet.engine.expr import row_renderer
-from sheetnet.export.xlsx import FormulaWorksheet, write_xlsx
+from sheetnet.export.xlsx import ErrorCode, FormulaWorksheet, write_xlsx
 from sheetnet.lessons.graddesc import GraddescParams, build
 
 
@@ -117,8 +117,9 @@ def test_rendered_formulas_are_written_as_xlsxwriter_writes_them(tmp_path):
             for col, fmt in ((0, None), (1, None), (2, None), (3, bold)):
                 if how == "xlsxwriter":
                     ws.write_formula(i, col, formula, fmt, value)
-                else:
-                    ws.write_rendered(i, col, formula, fmt, value)
+                else:  # the engine hands errors over as ErrorCode, text as str
+                    error = isinstance(value, str) and value.startswith("#")
+                    ws.write_rendered(i, col, formula, fmt, ErrorCode(value) if error else value)
         book.close()
         xml.append(zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml"))
     assert xml[0] == xml[1]

@@ -67,16 +67,17 @@ class _Formats:
         return self.cache[key]
 
 
+class ErrorCode(str):
+    """An error's code as a formula's stored result: text for XlsxWriter's own code
+    (chart caches), marked so the cell is written as an error (t="e"), while a text
+    result that happens to read '#N/A' stays text."""
+
+
 def _cached(value: object) -> object:
-    """The engine's value in the form XlsxWriter stores as a formula's result."""
+    """The engine's value as a formula's stored result."""
     if type(value) is ExcelError:
-        return value.code  # XlsxWriter writes these codes with t="e"
-    if value is None:
-        return 0
-    return value
-
-
-_ERROR_CODES = frozenset(("#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!"))
+        return ErrorCode(value.code)
+    return 0 if value is None else value
 
 
 def _escape(text: str) -> str:
@@ -117,10 +118,10 @@ class FormulaWorksheet(Worksheet):
         if isinstance(value, bool):
             attrs += ' t="b"'
             value = 1 if value else 0
+        elif type(value) is ErrorCode:
+            attrs += ' t="e"'
         elif isinstance(value, str):
-            if value in _ERROR_CODES:
-                attrs += ' t="e"'
-            elif value:
+            if value:
                 attrs += ' t="str"'
             value = _escape(value)
         formula = _escape(cell.formula)  # type: ignore[attr-defined]

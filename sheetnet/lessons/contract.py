@@ -136,12 +136,14 @@ def texts(count: int) -> Kind:
         items = tuple(t.strip() for t in text.split(","))
         if len(items) != count or not all(items):
             raise ValueError(f"expected {count} comma-separated names")
-        return items
+        return from_json(list(items))
 
     def from_json(v: Any) -> tuple[str, ...]:
         items = _json_list(v, count)
         if not all(isinstance(x, str) and len(x) <= 255 for x in items):
             raise ValueError("expected names of at most 255 characters")
+        if any(ch < " " or ch == "\x7f" for x in items for ch in x):
+            raise ValueError("a name cannot hold control characters")
         return tuple(items)
 
     return Kind("A,B,...", _one(parse), from_json)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import openpyxl
 
+from ..engine.errors import ExcelError, as_error
 from ..safety import UnreadableWorkbook, inspect_xlsx
 from .report import normalise
 
@@ -44,16 +45,20 @@ def _read(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
         for ws_f, ws_v in zip(with_formulas.worksheets, with_values.worksheets):
             formulas: dict[str, str] = {}
             values: dict[str, object] = {}
+            # the cell's type in the file decides, never the look of its text: a text
+            # cell '=1+1' is not a formula, a text cell '#N/A' is not an error
             for row in ws_f.iter_rows():
                 for c in row:
-                    v = getattr(c, "value", None)
-                    if isinstance(v, str) and v.startswith("="):
-                        formulas[c.coordinate] = v
+                    if getattr(c, "data_type", None) == "f":
+                        formulas[c.coordinate] = c.value
             for row in ws_v.iter_rows():
                 for c in row:
                     v = getattr(c, "value", None)
-                    if v is not None:
-                        values[c.coordinate] = normalise(v)
+                    if v is None:
+                        continue
+                    if getattr(c, "data_type", None) == "e":
+                        v = as_error(v) or ExcelError(str(v)[:16])
+                    values[c.coordinate] = normalise(v)
             sheets[ws_f.title] = SavedSheet(ws_f.title, formulas, values)
         return sheets
     finally:

@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..engine.errors import as_error
 from ..text import exact, plain
 
 
@@ -30,13 +29,12 @@ class SheetReport:
 
 
 def normalise(v: object) -> object:
-    """One form for values read from anywhere: numbers as float, error codes as errors."""
+    """One form for values from anywhere: numbers as float. Text stays text, even
+    when it reads '#N/A': an error is an ExcelError, typed so by whoever read it."""
     if isinstance(v, bool) or v is None:
         return v
     if isinstance(v, int | float):
         return float(v)
-    if isinstance(v, str):
-        return as_error(v) or v
     return v
 
 
