@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -111,6 +112,15 @@ def list_() -> None:
         click.echo(f"{lesson.name:<10} {lesson.filename:<22} {lesson.summary}")
 
 
+def _signals_exit() -> None:
+    """SIGTERM and SIGHUP end a build as an exception would: the unfinished file is
+    removed and the old one stays."""
+    for name in ("SIGTERM", "SIGHUP"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            signal.signal(number, lambda signum, frame: sys.exit(128 + signum))
+
+
 def _lesson_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """One option per lesson parameter, made from the lessons' parameter fields; an
     option several lessons share says what it means to each."""
@@ -190,6 +200,7 @@ def build(lessons: tuple[str, ...], outdir: Path, force: bool, **options: Any) -
     options are checked, and every target, before anything is written.
     """
     names = _lessons(lessons)
+    _signals_exit()
     try:
         params = _params_for(names, options)
         targets = [check_target(name, outdir, force) for name in names]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import zipfile
+import zlib
 from pathlib import Path
 
 MAX_UNCOMPRESSED = 1024 * 1024 * 1024  # 1 GiB of XML is far beyond any lesson
@@ -47,14 +48,30 @@ def inspect_xlsx(path: str | os.PathLike[str]) -> list[str]:
                     "refusing to read (possible zip bomb)"
                 )
             for info in infos:
-                if info.filename.endswith((".xml", ".rels", ".vml")):
-                    with z.open(info) as part:
-                        if _ENTITY.search(part.read(4096)):
-                            raise UnreadableWorkbook(
-                                f"{path}: {info.filename} declares XML entities; refusing to read"
-                            )
+                if _declares_entities(z, info):
+                    raise UnreadableWorkbook(
+                        f"{path}: {info.filename[:80]} declares XML entities; refusing to read"
+                    )
             if any(n.lower().endswith("vbaproject.bin") for n in names):
                 notes.append(f"{path.name} contains macros: they are ignored, never run")
     except zipfile.BadZipFile as exc:
-        raise UnreadableWorkbook(f"{path}: corrupt workbook ({exc})") from None
+        raise UnreadableWorkbook(f"{path}: corrupt workbook ({str(exc)[:120]})") from None
+    except (zlib.error, EOFError, NotImplementedError, RuntimeError, OSError) as exc:
+        # a damaged deflate stream, an unsupported (deflate64) or encrypted member
+        reason = " ".join(str(exc).split())[:120] or type(exc).__name__
+        raise UnreadableWorkbook(f"{path}: corrupt or unreadable workbook ({reason})") from None
     return notes
+
+
+def _declares_entities(z: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
+    """Whether an XML part declares a DOCTYPE or entities anywhere (read whole, in
+    chunks: a declaration may follow a long comment). Every member is read, which
+    also proves it inflates (a damaged stream raises here, not later)."""
+    xml = not info.filename.lower().endswith((".bin", ".png", ".jpeg", ".jpg", ".emf"))
+    tail = b""
+    with z.open(info) as part:
+        while chunk := part.read(1 << 20):
+            if xml and _ENTITY.search(tail + chunk):
+                return True
+            tail = chunk[-16:]
+    return False

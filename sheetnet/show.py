@@ -12,6 +12,8 @@ from .safety import inspect_xlsx
 from .text import brief
 from .verify.readback import read_workbook
 
+MAX_TABLE_CELLS = 2_000_000  # a table for a terminal or a notebook, not a whole sheet
+
 
 def read_sheet(
     path: str | os.PathLike[str],
@@ -45,6 +47,12 @@ def read_sheet(
     first, last = rows or (1, last_row)
     last = min(last, last_row)
     cols = range(max(c for _, c in grid) + 1)
+    size = max(0, last - first + 1) * len(cols)
+    if size > MAX_TABLE_CELLS:
+        raise ValueError(
+            f"{path}: rows {first}..{last} of sheet {name!r} make a table of "
+            f"{size:,} cells; show at most {MAX_TABLE_CELLS:,}: use fewer --rows"
+        )
     data = {
         address.col_letters(c): [grid.get((r, c)) for r in range(first, last + 1)] for c in cols
     }

@@ -9,12 +9,14 @@ the file appears atomically: a failed or interrupted write leaves no partial fil
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import xlsxwriter
+import xlsxwriter.exceptions
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
@@ -287,7 +289,9 @@ def write_xlsx(
     (it may raise to keep the target as it is)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.part", dir=path.parent)
+    sweep_parts(path)
+    prefix = f".{path.stem}.{os.getpid()}."
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".xlsx.part", dir=path.parent)
     os.close(fd)
     try:
         book = xlsxwriter.Workbook(
@@ -308,7 +312,31 @@ def write_xlsx(
         if before_replace is not None:
             before_replace()
         os.replace(tmp, path)
-    except BaseException:
+    except xlsxwriter.exceptions.XlsxWriterException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(
+            f"{path}: not written ({str(exc)[:200]}); any old file is untouched"
+        ) from None
+    except BaseException:  # the old file stays; the part goes (signals arrive as SystemExit)
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def sweep_parts(path: Path) -> None:
+    """Remove the unfinished parts of earlier writes of `path` whose process is gone
+    (killed mid-write: sheetnet names a part .<stem>.<pid>.<random>.xlsx.part)."""
+    for part in path.parent.glob(f".{glob.escape(path.stem)}.*.xlsx.part"):
+        pid = part.name[len(path.stem) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True

@@ -43,6 +43,10 @@ def _read(path: str | os.PathLike[str]) -> dict[str, SavedSheet]:
     try:
         sheets: dict[str, SavedSheet] = {}
         for ws_f, ws_v in zip(with_formulas.worksheets, with_values.worksheets):
+            # a sheet's claimed size (<dimension>) is not trusted: rows and cells are
+            # what the file holds, so the work is bounded by the file's real size
+            for ws in (ws_f, ws_v):
+                ws.reset_dimensions()
             formulas: dict[str, str] = {}
             values: dict[str, object] = {}
             # the cell's type in the file decides, never the look of its text: a text

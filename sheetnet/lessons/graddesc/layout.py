@@ -67,6 +67,8 @@ DEFAULT_LR = {"basic": 0.0001, "momentum": 0.0001, "rmsprop": 0.02, "adam": 0.1,
 DEFAULT_BETA = {"momentum": 0.9, "rmsprop": 0.9, "adam": 0.9, "adam_ann": 0.9}
 DEFAULT_BETA2 = {"adam": 0.9, "adam_ann": 0.95}
 DATA_FIRST_ROW = 5  # data!B5 holds the first x
+CELLS_PER_ROW = 136  # formula cells per data row and epoch, over all ten optimizer sheets
+MAX_FORMULA_CELLS = 5_000_000  # about 2 GB to build; more would not open comfortably
 
 
 def read_xy_csv(path: str) -> tuple[tuple[float, float], ...]:
@@ -167,6 +169,14 @@ class GraddescParams:
         if self.data is not None:
             object.__setattr__(self, "rows", len(self.data))
         validate(self)
+        cells = CELLS_PER_ROW * self.epochs * self.rows
+        if cells > MAX_FORMULA_CELLS:
+            raise ParamError(
+                "epochs",
+                f"{self.epochs} epochs of {self.rows} rows make about "
+                f"{cells:,} formula cells; at most {MAX_FORMULA_CELLS:,} build in "
+                "reasonable memory and open in a spreadsheet: use fewer epochs or rows",
+            )
         last = sheet_rows(self.epochs, self.rows)
         if last > MAX_ROWS:
             raise ParamError(
