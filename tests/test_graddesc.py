@@ -178,6 +178,8 @@ def test_charts_in_the_file(tmp_path):
 def test_too_many_epochs_is_refused_up_front():
     with pytest.raises(ValueError, match="Excel allows 1,048,576"):
         GraddescParams(epochs=40_000)
+    with pytest.raises(ValueError, match="formula cells; at most 5,000,000"):
+        GraddescParams(epochs=2_000)
     with pytest.raises(ValueError, match="rows: must be at least 2"):
         GraddescParams(rows=1)
 

@@ -158,3 +158,17 @@ def test_an_unwritable_folder_is_one_line_and_nothing_lost(tmp_path):
     folder.mkdir()
     folder.chmod(0o500)
     refused(["build", "entropy", "-o", str(folder)], "locked")
+
+
+def test_a_hanging_application_is_one_line_after_its_timeout(tmp_path, monkeypatch):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    for name in ("soffice", "ssconvert"):
+        (fake / name).write_text("#!/bin/sh\nsleep 30\n")
+        (fake / name).chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("SHEETNET_APP_TIMEOUT", "1")
+    started = time.monotonic()
+    refused(["verify", "--app", "libreoffice", str(ENTROPY)], "did not finish within 1 s")
+    refused(["verify", "--app", "gnumeric", str(ENTROPY)], "did not finish within 1 s")
+    assert time.monotonic() - started < 25  # it gave up; it did not wait for the sleep

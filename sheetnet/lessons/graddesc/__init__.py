@@ -106,6 +106,7 @@ LESSON = Lesson(
         (("--lr", "adam=-1"), "a learning rate must be positive"),
         (("--beta", "momentum=1.5"), "a beta must be in [0, 1)"),
         (("--rows", "2", "--epochs", "400000"), "Excel allows"),
+        (("--epochs", "2000"), "formula cells; at most 5,000,000"),
     ),
     data_regions=(
         DataRegion(

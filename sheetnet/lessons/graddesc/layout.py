@@ -169,14 +169,6 @@ class GraddescParams:
         if self.data is not None:
             object.__setattr__(self, "rows", len(self.data))
         validate(self)
-        cells = CELLS_PER_ROW * self.epochs * self.rows
-        if cells > MAX_FORMULA_CELLS:
-            raise ParamError(
-                "epochs",
-                f"{self.epochs} epochs of {self.rows} rows make about "
-                f"{cells:,} formula cells; at most {MAX_FORMULA_CELLS:,} build in "
-                "reasonable memory and open in a spreadsheet: use fewer epochs or rows",
-            )
         last = sheet_rows(self.epochs, self.rows)
         if last > MAX_ROWS:
             raise ParamError(
@@ -184,6 +176,14 @@ class GraddescParams:
                 f"{self.epochs} epochs of {self.rows} rows need "
                 f"{last:,} rows per sheet; Excel allows {MAX_ROWS:,}: use fewer "
                 "epochs or rows",
+            )
+        cells = CELLS_PER_ROW * self.epochs * self.rows
+        if cells > MAX_FORMULA_CELLS:
+            raise ParamError(
+                "epochs",
+                f"{self.epochs} epochs of {self.rows} rows make about "
+                f"{cells:,} formula cells; at most {MAX_FORMULA_CELLS:,} build in "
+                "reasonable memory and open in a spreadsheet: use fewer epochs or rows",
             )
 
     def setting(self, kind: str, sheet: str) -> float:

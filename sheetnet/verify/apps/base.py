@@ -3,12 +3,25 @@ from scratch, and say where its answers are known to differ from Excel's."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_TIMEOUT = 600.0  # seconds for one recalculation; then one line and exit 2
+
+
+def app_timeout(given: float | None = None) -> float:
+    """Seconds an application may take: `given`, else $SHEETNET_APP_TIMEOUT, else 600."""
+    if given is not None:
+        return given
+    try:
+        return float(os.environ.get("SHEETNET_APP_TIMEOUT", DEFAULT_TIMEOUT))
+    except ValueError:
+        return DEFAULT_TIMEOUT
 
 
 class AppMissing(RuntimeError):
@@ -36,23 +49,31 @@ def run_app(
     title: str,
     cmd: list[str],
     out: Path,
-    timeout: float,
+    timeout: float | None,
     env: Mapping[str, str] | None = None,
 ) -> None:
     """Run an application's command; any failure or hang is one RuntimeError line."""
+    timeout = app_timeout(timeout)
     try:
-        done = subprocess.run(
+        child = subprocess.Popen(
             cmd,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            env=dict(env) if env is not None else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
+            text=True,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,  # its helpers too can be stopped, as one group
         )
-    except subprocess.TimeoutExpired:
-        raise RuntimeError(f"{title} did not finish within {timeout:.0f} s; gave up") from None
     except OSError as exc:
         raise RuntimeError(f"{title} could not be started: {exc.strerror or exc}") from None
+    try:
+        stdout, stderr = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise RuntimeError(f"{title} did not finish within {timeout:.0f} s; gave up") from None
+    done = subprocess.CompletedProcess(cmd, child.returncode, stdout, stderr)
     if done.returncode != 0 or not out.exists():
         detail = " ".join((done.stderr or done.stdout or "").split())[:300]
         raise RuntimeError(f"{title} could not recalculate the file: {detail}")

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 from ...engine.errors import DIV0, NA, NUM, ExcelError
-from .base import DEFAULT_TIMEOUT, App, AppMissing, run_app
+from .base import App, AppMissing, run_app
 
 # Where Gnumeric's answer differs from Excel's (sheetnet follows Excel).
 # Each entry: (Excel's value, Gnumeric's value, why). Tests demonstrate each one.
@@ -51,7 +51,7 @@ def ssconvert() -> str | None:
 
 
 def recalculate(
-    src: str | os.PathLike[str], outdir: str | os.PathLike[str], timeout: float = DEFAULT_TIMEOUT
+    src: str | os.PathLike[str], outdir: str | os.PathLike[str], timeout: float | None = None
 ) -> Path:
     """Load `src` in Gnumeric, recalculate every formula, save as .xlsx in `outdir`."""
     binary = ssconvert()

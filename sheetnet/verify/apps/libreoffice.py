@@ -87,7 +87,7 @@ def soffice() -> str | None:
 
 
 def recalculate(
-    src: str | os.PathLike[str], outdir: str | os.PathLike[str], timeout: float = 600.0
+    src: str | os.PathLike[str], outdir: str | os.PathLike[str], timeout: float | None = None
 ) -> Path:
     """Load `src` in LibreOffice, recalculate every formula, save as .xlsx in `outdir`."""
     binary = soffice()
