@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from ..engine.errors import ExcelError
 from ..text import exact, plain
 
 
@@ -39,6 +40,18 @@ def normalise(v: object) -> object:
 
 
 show = exact
+
+
+def _why(expected: object, got: object) -> str:
+    """What kind of difference: how far apart two numbers are, or what each side holds."""
+    if type(expected) is float and type(got) is float:
+        scale = max(abs(expected), abs(got))
+        return f"{abs(expected - got) / scale:.1e} apart (relative)"
+    if got is None:
+        return "no value saved"
+    if isinstance(expected, ExcelError) or isinstance(got, ExcelError):
+        return "an error on one side only" if type(expected) is not type(got) else "other error"
+    return f"a {type(expected).__name__} against a {type(got).__name__}"
 
 
 @dataclass
@@ -82,7 +95,7 @@ class Report:
         if reason:
             rep.accepted.append(Mismatch(sheet, cell, exp_v, got_v, reason))
         else:
-            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v))
+            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v, _why(exp_v, got_v)))
 
     def add_problem(
         self, sheet: str, cell: str, expected: object, got: object, reason: str
