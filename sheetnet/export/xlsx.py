@@ -24,7 +24,6 @@ from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 from ..engine import address
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results
-from ..engine.expr import cell_renderer
 from ..engine.workbook import Cell, Fill, Role, Sheet, Workbook
 from . import fingerprint
 
@@ -126,8 +125,11 @@ class FormulaWorksheet(Worksheet):
             if value:
                 attrs += ' t="str"'
             value = _escape(value)
-        formula = _escape(cell.formula)  # type: ignore[attr-defined]
-        self.fh.write(f"<c{attrs}><f>{formula}</f><v>{value}</v></c>")
+        formula = cell.formula  # type: ignore[attr-defined]
+        if formula[:1] == SHARED:  # a shared formula's <f> element, written whole
+            self.fh.write(f"<c{attrs}>{formula[1:]}<v>{value}</v></c>")
+        else:
+            self.fh.write(f"<c{attrs}><f>{_escape(formula)}</f><v>{value}</v></c>")
 
     def _inherits(self, row: int, col: int) -> bool:
         """Whether a cell without a format takes its row's or column's format."""
@@ -161,18 +163,31 @@ def _note(ws: Worksheet, row: int, col: int, text: str) -> None:
     ws.write_comment(row, col, text, {"x_scale": 2, "y_scale": 1.5})
 
 
+SHARED = "\0"  # marks formula text that is a whole <f> element (a shared formula)
+
+
 def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
-                fmt: Format | None) -> None:  # fmt: skip
-    """A filled formula: rendered once, its rows and columns substituted per cell."""
-    text_at = cell_renderer(f.expr, sheet.name)
+                fmt: Format | None, group: int) -> None:  # fmt: skip
+    """A filled formula as Excel saves a fill: one shared formula, written in full in its
+    first cell (with the range it covers) and referred to by number in the others,
+    which each read it shifted to their own row and column."""
     values, width = results.array(sheet.name)
     write = ws.write_rendered
-    for row in range(f.first, f.last + 1):
-        n = row - f.first
-        for col in range(f.col, f.last_col + 1):
-            write(row, col, text_at(n, col - f.col), fmt, _cached(values[row * width + col]))
+    if f.size == 1:
+        text = f.expr.formula(sheet.name)
+        write(f.first, f.col, text, fmt, _cached(values[f.first * width + f.col]))
+    else:
+        ref = f"{address.render(f.first, f.col)}:{address.render(f.last, f.last_col)}"
+        text = _escape(f.expr.render(sheet.name))
+        master = f'{SHARED}<f t="shared" ref="{ref}" si="{group}">{text}</f>'
+        member = f'={SHARED}<f t="shared" si="{group}"/>'
+        for row in range(f.first, f.last + 1):
+            for col in range(f.col, f.last_col + 1):
+                value = _cached(values[row * width + col])
+                write(row, col, member, fmt, value)
+        ws.table[f.first][f.col] = ws.table[f.first][f.col]._replace(formula=master)
     if f.note:
-        _note(ws, f.first, col, f.note)
+        _note(ws, f.first, f.col, f.note)
 
 
 def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
@@ -189,8 +204,8 @@ def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None
             if (row, col) in sheet.title_cells:
                 fmt = formats.title()
             _write_cell(ws, sheet, row, col, cell, values.get((sheet.name, row, col)), fmt)
-        for f in sheet.fills:
-            _write_fill(ws, sheet, f, results, formats.get(Role.FORMULA, f.number_format))
+        for group, f in enumerate(sheet.fills):
+            _write_fill(ws, sheet, f, results, formats.get(Role.FORMULA, f.number_format), group)
         _print_setup(ws, sheet)
         for r1, c1, r2, c2, diverging in sheet.color_scales:
             ws.conditional_format(r1, c1, r2, c2, DIVERGING if diverging else COUNTS)
