@@ -21,6 +21,7 @@ from defusedxml import ElementTree
 
 from . import __version__
 from .engine.address import MAX_COLS, MAX_ROWS
+from .engine.semantics import stored
 from .lessons import get
 from .lessons.contract import DataRegion, Lesson, ParamError, fields_of
 
@@ -35,7 +36,7 @@ ReadRegion = Callable[[DataRegion, int, int], list[list[Any]]]
 
 def data_digest(rows: list[list[Any]]) -> str:
     """A digest of a data region's cells, rounded as an .xlsx number cell stores them."""
-    text = json.dumps([[float(f"{float(v):.16G}") for v in row] for row in rows])
+    text = json.dumps([[stored(float(v)) for v in row] for row in rows])
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -26,6 +26,12 @@ class Grid:
         return self.values[row * self.cols + col]
 
 
+def stored(x: float) -> float:
+    """A number as an .xlsx number cell stores it (16 significant digits): the engine,
+    the references and the digests compute with exactly what a spreadsheet reads back."""
+    return float(f"{x:.16G}")
+
+
 def to_number(v: Value) -> float | ExcelError:
     """Coerce a scalar for arithmetic: empty is 0, TRUE is 1, numeric text parses."""
     t = type(v)

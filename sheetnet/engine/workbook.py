@@ -15,6 +15,7 @@ from enum import Enum
 from . import address
 from .errors import ExcelError
 from .expr import Expr, Range, Ref
+from .semantics import stored
 
 
 class Role(Enum):
@@ -146,7 +147,7 @@ class Sheet:
             if role is not Role.FORMULA:
                 # .xlsx number cells hold 16 significant digits; compute with exactly
                 # the number a spreadsheet application will read back.
-                content = float(f"{content:.16G}")
+                content = stored(content)
         if role is Role.FORMULA and not isinstance(content, Expr):
             raise TypeError("a formula cell needs an expression")
         if role is not Role.FORMULA and isinstance(content, Expr):

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from ..engine.semantics import stored
+
 
 def _stored(v: Any) -> Any:
     if isinstance(v, float):
-        return float(f"{v:.16G}")  # an .xlsx number cell keeps 16 significant digits
+        return stored(v)
     if isinstance(v, tuple):
         return tuple(_stored(x) for x in v)
     if isinstance(v, dict):

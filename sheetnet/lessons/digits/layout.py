@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from ...engine.address import MAX_COLS, MAX_ROWS
+from ...engine.semantics import stored
 from ..contract import INT, ParamError, at_least, data_file, non_negative, param, positive
 from .data import Images, Table, builtin, pick, read_digits_csv, scale_of
 
@@ -108,11 +109,6 @@ class DigitsParams:
         return hash((self.epochs, self.batch_size, self.lr, self.train, self.seed))
 
 
-def _stored(x: float) -> float:
-    """A number as an .xlsx cell stores it (16 significant digits)."""
-    return float(f"{x:.16G}")
-
-
 @dataclass(frozen=True)
 class Iteration:
     number: int  # 0-based, counting across epochs
@@ -191,5 +187,5 @@ class Layout:
         """(10, pixels + 1): small seeded weights, then the bias column (zeros)."""
         rng = np.random.default_rng([self.p.seed, 2])
         w = rng.normal(0.0, 0.01, (CLASSES, self.pixels))
-        w = np.vectorize(_stored)(w)
+        w = np.vectorize(stored)(w)
         return np.hstack([w, np.zeros((CLASSES, 1))])
