@@ -172,3 +172,24 @@ def test_a_hanging_application_is_one_line_after_its_timeout(tmp_path, monkeypat
     refused(["verify", "--app", "libreoffice", str(ENTROPY)], "did not finish within 1 s")
     refused(["verify", "--app", "gnumeric", str(ENTROPY)], "did not finish within 1 s")
     assert time.monotonic() - started < 25  # it gave up; it did not wait for the sleep
+
+
+def test_an_edit_saved_while_a_build_computes_is_not_overwritten(tmp_path):
+    from sheetnet.build import EditedWorkbook, build
+
+    build("entropy", tmp_path)
+    target = tmp_path / "entropy_example.xlsx"
+
+    def someone_saves(message: str) -> None:
+        if message.startswith("entropy: writing"):  # the learner saves, mid-build:
+            with zipfile.ZipFile(target) as zin:  # a new archive, as applications save
+                parts = {i.filename: zin.read(i) for i in zin.infolist()}
+            with zipfile.ZipFile(target, "w") as zout:
+                for name, data in parts.items():
+                    zout.writestr(name, data)
+
+    with pytest.raises(EditedWorkbook, match="changed since sheetnet wrote it"):
+        build("entropy", tmp_path, progress=someone_saves)
+    with zipfile.ZipFile(target) as z:
+        assert z.comment == b""  # still the learner's file, not sheetnet's
+    assert list(tmp_path.glob("*.part")) == []
