@@ -199,3 +199,13 @@ def test_toy_matrix_lesson_agrees_with_libreoffice(libreoffice, tmp_path):
     assert sum(s.compared for s in report.sheets.values()) == wb.formula_count()
     formulas = read_workbook(path)["train"].formulas
     assert formulas["B13"] == "=B2-0.5*SUMPRODUCT($J$6:$J$11,data!B$2:B$7)"
+
+
+def test_a_block_is_stored_as_a_fill_only_when_every_cell_fits():
+    wb, s = sheet_with([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0]])
+    X = Block(s, 0, 0, 3, 3)
+    Y = Block(s, 4, 0, 3, 3)
+    Y.fill(lambda i, j: X[i, j] * (3 if (i, j) == (1, 1) else 2))  # corners alone agree
+    assert s["B6"].content.formula("s") == "=B2*3"
+    got = evaluate(wb)
+    assert [got.at("s", a) for a in ("A5", "B6", "C7")] == [2.0, 15.0, 18.0]

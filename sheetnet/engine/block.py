@@ -129,29 +129,26 @@ class Block:
 
         Stored the way Excel users fill: the whole block as one fill when every cell
         is the top-left one filled down and right; else a fill per column (down) or
-        per row (across) where those hold; else one formula per cell. The choice
-        changes storage and speed only, never a cell's formula.
+        per row (across) where those hold, checked for every cell; else one formula
+        per cell. The choice changes storage and speed only, never a cell's formula.
         """
-        last_i, last_j = self.rows - 1, self.cols - 1
-        base = formula(0, 0)
-        corners = ((last_i, 0), (0, last_j), (last_i, last_j))
-        if all(formula(i, j) == base.shift(i, j) for i, j in corners):
+        cells = [[formula(i, j) for j in range(self.cols)] for i in range(self.rows)]
+        rows, cols = range(self.rows), range(self.cols)
+        base = cells[0][0]
+        if all(cells[i][j] == base.shift(i, j) for i in rows for j in cols):
             self._add(0, 0, self.rows, self.cols, base, note, number_format)
             return
-        tops = [formula(0, j) for j in range(self.cols)]
-        if all(formula(last_i, j) == top.shift(last_i) for j, top in enumerate(tops)):
-            for j, top in enumerate(tops):
-                self._add(0, j, self.rows, 1, top, note if j == 0 else None, number_format)
+        if all(cells[i][j] == cells[0][j].shift(i) for i in rows[1:] for j in cols):
+            for j in cols:
+                self._add(0, j, self.rows, 1, cells[0][j], note if j == 0 else None, number_format)
             return
-        lefts = [formula(i, 0) for i in range(self.rows)]
-        across = all(formula(i, last_j) == left.shift(0, last_j) for i, left in enumerate(lefts))
-        for i, left in enumerate(lefts):
+        across = all(cells[i][j] == cells[i][0].shift(0, j) for i in rows for j in cols[1:])
+        for i in rows:
             if across:
-                self._add(i, 0, 1, self.cols, left, note if i == 0 else None, number_format)
+                self._add(i, 0, 1, self.cols, cells[i][0], note if i == 0 else None, number_format)
                 continue
-            for j in range(self.cols):
-                expr = left if j == 0 else tops[j] if i == 0 else formula(i, j)
-                self._add(i, j, 1, 1, expr, note if i == j == 0 else None, number_format)
+            for j in cols:
+                self._add(i, j, 1, 1, cells[i][j], note if i == j == 0 else None, number_format)
 
     def _add(
         self,
