@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from ..engine.address import render
+from ..engine.semantics import stored
 from ..lessons.digits.layout import CLASSES, DATA_FIRST_ROW, DigitsParams, Layout
 from ..lessons.digits.sheets import VALID_FIRST_ROW, valid_left
 
@@ -31,6 +32,11 @@ def exp(a: np.ndarray) -> np.ndarray:
 
 def log(a: np.ndarray) -> np.ndarray:
     return _log(a).astype(float)
+
+
+def as_stored(values: object) -> np.ndarray:
+    """Input numbers as the workbook's cells hold them (16 significant digits)."""
+    return np.vectorize(stored, otypes=[float])(np.array(values, dtype=float))
 
 
 def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -56,7 +62,8 @@ def train(p: DigitsParams) -> tuple[Layout, list[dict[str, np.ndarray]]]:
     """Every iteration's intermediate arrays, from the start weights on."""
     lay = Layout(p)
     images = p.images
-    pixels = np.array(images.pixels[: p.train]) / lay.scale
+    pixels = as_stored(images.pixels[: p.train]) / lay.scale
+    lr, wd = stored(p.lr), stored(p.wd)  # as the input cells hold them
     labels = np.array(images.labels[: p.train])
     w = lay.start_weights()
     steps = []
@@ -68,10 +75,10 @@ def train(p: DigitsParams) -> tuple[Layout, list[dict[str, np.ndarray]]]:
         loss = -log(f["p"][np.arange(len(y)), y])
         batch = float(len(y))
         delta = (f["p"] - onehot) / batch
-        grad_w = _dot(delta.T[:, None, :], x.T[None, :, :]) + 2 * p.wd * w[:, :-1]
-        grad_b = _sum(delta.T) + 2 * p.wd * w[:, -1]
+        grad_w = _dot(delta.T[:, None, :], x.T[None, :, :]) + 2 * wd * w[:, :-1]
+        grad_b = _sum(delta.T) + 2 * wd * w[:, -1]
         grad = np.hstack([grad_w, grad_b[:, None]])
-        new = w - p.lr * grad
+        new = w - lr * grad
         steps.append(
             f
             | {
@@ -129,7 +136,7 @@ def expected_cells(p: DigitsParams) -> Cells:
 
 def _valid(cells: Cells, p: DigitsParams, lay: Layout, steps: list[dict]) -> None:
     images = p.images
-    x = np.array(images.pixels[p.train :]) / lay.scale
+    x = as_stored(images.pixels[p.train :]) / lay.scale
     y = np.array(images.labels[p.train :])
     rows = VALID_FIRST_ROW - 1
     _put(cells, "valid", rows, 1, y[:, None].astype(float))
@@ -161,7 +168,7 @@ def _valid(cells: Cells, p: DigitsParams, lay: Layout, steps: list[dict]) -> Non
 
 
 def _draw(cells: Cells, p: DigitsParams, lay: Layout, w: np.ndarray) -> None:
-    first = np.array(p.images.pixels[p.train])
+    first = as_stored(p.images.pixels[p.train])
     top = 3 + lay.side
     x = (first / lay.scale)[None, :]
     _put(cells, "draw", top + 1, lay.pix, x)
