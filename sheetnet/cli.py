@@ -128,7 +128,7 @@ def _lesson_options(command: Callable[..., Any]) -> Callable[..., Any]:
     kinds: dict[str, Any] = {}
     for lesson in LESSONS.values():
         for f in fields_of(lesson.params):
-            default = "" if f.metadata["kind"].bulk else _default_text(lesson.params, f)
+            default = "" if f.metadata["kind"].bulk else _default_text(f)
             helps.setdefault(f.name, []).append(f"{lesson.name}: {f.metadata['help']}{default}.")
             kinds.setdefault(f.name, f.metadata["kind"])
     for name in sorted(helps, reverse=True):
@@ -143,7 +143,7 @@ def _lesson_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def _default_text(params: type, f: Any) -> str:
+def _default_text(f: Any) -> str:
     value = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
     if value is None or isinstance(value, dict):
         return ""

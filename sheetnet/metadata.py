@@ -23,7 +23,7 @@ from . import __version__
 from .engine.address import MAX_COLS, MAX_ROWS
 from .engine.semantics import stored
 from .lessons import get
-from .lessons.contract import DataRegion, Lesson, ParamError, fields_of
+from .lessons.contract import DataRegion, Lesson, fields_of
 
 PREFIX = "sheetnet."
 CHUNK = 240
@@ -126,9 +126,7 @@ def lesson_of(props: dict[str, str], read_region: ReadRegion | None = None) -> R
             elif f.name in fields and not kind.bulk:
                 values[f.name] = kind.from_json(fields[f.name])
         params = lesson.params(**values)
-    except ParamError as exc:
-        raise ValueError(f"the workbook's recorded parameters are unusable: {exc}") from None
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError) as exc:  # ParamError included
         raise ValueError(f"the workbook's recorded parameters are unusable: {exc}") from None
     return Recorded(name, params, digests, shapes)
 

@@ -17,7 +17,7 @@ from sheetnet.build import build, compute
 from sheetnet.cli import main
 from sheetnet.engine import Call, Expr, Role, address, evaluate
 from sheetnet.lessons import LESSONS
-from sheetnet.metadata import lesson_of, properties_for
+from sheetnet.metadata import lesson_of, properties_for, read_custom_properties
 from sheetnet.verify.check import check_lesson
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.recalc import verify_file
@@ -121,10 +121,11 @@ def test_builds_are_byte_identical_and_the_committed_workbook_is_fresh(name, tmp
 def test_parameters_survive_the_document_properties(name, i, tmp_path):
     params = example(name, i)
     built = build(name, tmp_path, params)
-    props = {k: v for k, v in properties_for(name, params).items()}
-    from sheetnet.verify.roundtrip import _region_reader
+    props = read_custom_properties(built.path)
+    assert props == properties_for(name, params)
+    from sheetnet.verify.roundtrip import region_reader
 
-    recorded = lesson_of(props, _region_reader(read_workbook(built.path)))
+    recorded = lesson_of(props, region_reader(read_workbook(built.path)))
     assert recorded.lesson == name
     assert recorded.params == params
 

@@ -8,7 +8,7 @@ new lesson gets all of it without asking.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Const, Ref, Role, Workbook, address
@@ -71,7 +71,7 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
         s.label((row, 0), line)
     row += 2
     for chart in front.charts:
-        s.charts.append(_anchored(chart, row))
+        s.charts.append(replace(chart, anchor=(row, 0)))
         s.page_breaks.append(row)
         row += CHART_ROWS
     s.width(0, 34.0)
@@ -100,7 +100,17 @@ def _visible_notes(sheet: Sheet) -> None:
         sheet.label((1 + i, col), f"{address.render(row, c)}: {note}")
 
 
-def _anchored(chart: Chart, row: int) -> Chart:
-    from dataclasses import replace
-
-    return replace(chart, anchor=(row, 0))
+def front_expected(wb: Workbook, expected: dict) -> dict:
+    """Expected values of the front sheet, from a lesson's reference values: each of its
+    formulas copies another cell (or is the legend's constant)."""
+    out: dict = {}
+    front = wb.sheets.get("front")
+    for row, col, cell in front.formula_cells() if front is not None else ():
+        content = cell.content
+        if isinstance(content, Ref):
+            key = (content.sheet, address.render(content.row, content.col))
+            if key in expected:
+                out["front", address.render(row, col)] = expected[key]
+        elif isinstance(content, Const):
+            out["front", address.render(row, col)] = content.value
+    return out

@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from ..build import compute
-from ..engine import NUM, Const, Ref, Workbook, address
+from ..engine import NUM, address
 from ..lessons import get
+from ..lessons.kit import front_expected
 from .report import Report
 
 
@@ -19,22 +20,6 @@ def _excel(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return NUM
     return value
-
-
-def _front(wb: Workbook, expected: dict) -> dict:
-    """The front sheet (the kit's, not the lesson's) only shows other cells: each of its
-    formulas is a copy, whose expected value is the copied cell's."""
-    out: dict = {}
-    front = wb.sheets.get("front")
-    for row, col, cell in front.formula_cells() if front is not None else ():
-        content = cell.content
-        if isinstance(content, Ref):
-            key = (content.sheet, address.render(content.row, content.col))
-            if key in expected:
-                out["front", address.render(row, col)] = expected[key]
-        elif isinstance(content, Const):
-            out["front", address.render(row, col)] = content.value
-    return out
 
 
 def check_lesson(
@@ -54,7 +39,7 @@ def check_lesson(
     if perturb is not None:
         perturb(expected)
     report = Report(f"{lesson}: engine vs numpy reference", rtol=rtol)
-    expected.update(_front(wb, expected))
+    expected.update(front_expected(wb, expected))
     for sheet in wb.sheets.values():
         for row, col, _cell in sheet.formula_cells():
             a1 = address.render(row, col)

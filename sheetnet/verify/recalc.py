@@ -48,10 +48,10 @@ def _model(path: Path, saved: dict) -> Workbook | None:
     """The lesson's model, when `path` is a sheetnet workbook (for local agreement)."""
     from ..lessons import get
     from ..metadata import lesson_of, read_custom_properties
-    from .roundtrip import _region_reader
+    from .roundtrip import region_reader
 
     try:
-        recorded = lesson_of(read_custom_properties(path), _region_reader(saved))
+        recorded = lesson_of(read_custom_properties(path), region_reader(saved))
     except (ValueError, KeyError):
         return None
     return get(recorded.lesson).workbook(recorded.params)

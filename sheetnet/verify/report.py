@@ -39,9 +39,6 @@ def normalise(v: object) -> object:
     return v
 
 
-show = exact
-
-
 def _why(expected: object, got: object) -> str:
     """What kind of difference: how far apart two numbers are, or what each side holds."""
     if type(expected) is float and type(got) is float:
@@ -133,8 +130,8 @@ class Report:
             lines.append(f"  {'cell':<{width + 8}}  {exp_name:>24}  {got_name:>24}  why")
             for m in bad[:limit]:
                 lines.append(
-                    f"  {m.sheet + '!' + m.cell:<{width + 8}}  {show(m.expected):>24}  "
-                    f"{show(m.got):>24}  {m.reason}"
+                    f"  {m.sheet + '!' + m.cell:<{width + 8}}  {exact(m.expected):>24}  "
+                    f"{exact(m.got):>24}  {m.reason}"
                 )
             if len(bad) > limit:
                 lines.append(f"  ... and {len(bad) - limit} more")

@@ -86,7 +86,7 @@ def _as_constant(v: object) -> object:
     return v if v is None or isinstance(v, float | str | bool | ExcelError) else str(v)
 
 
-def _region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
+def region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
     """Reads a lesson's data region (rows x cols of numbers) from the saved cells."""
 
     def read(region: DataRegion, rows: int, cols: int) -> list[list[Any]]:
@@ -148,7 +148,7 @@ def _apply_file(wb: Workbook, saved: dict[str, SavedSheet]) -> list[Change]:
 
 def _data_changes(recorded: Recorded, saved: dict[str, SavedSheet]) -> list[Change]:
     """A data region whose cells no longer match the digest recorded at build time."""
-    read = _region_reader(saved)
+    read = region_reader(saved)
     changes = []
     for name, (region, rows, cols) in recorded.regions.items():
         if data_digest(read(region, rows, cols)) != recorded.digests[name]:
@@ -208,7 +208,7 @@ def compare_file(
     path = Path(path)
     notes = inspect_xlsx(path)
     saved = read_workbook(path)
-    recorded = lesson_of(read_custom_properties(path), _region_reader(saved))
+    recorded = lesson_of(read_custom_properties(path), region_reader(saved))
     lesson = get(recorded.lesson)
     if recalc:
         apps = [app] if app is not None else installed()
@@ -221,8 +221,8 @@ def compare_file(
             if name in values:
                 sheet.values = values[name].values
         notes.append(f"values recalculated by {checker.title} before comparing")
-    baseline = evaluate(lesson.workbook(recorded.params))
     wb = lesson.workbook(recorded.params)
+    baseline = evaluate(wb)  # the lesson as built, before the file's inputs go in
     changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
     results = evaluate(wb)
     report = Report(

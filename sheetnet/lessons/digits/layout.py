@@ -22,7 +22,16 @@ import numpy as np
 
 from ...engine.address import MAX_COLS, MAX_ROWS
 from ...engine.semantics import stored
-from ..contract import INT, ParamError, at_least, data_file, non_negative, param, positive
+from ..contract import (
+    INT,
+    ParamError,
+    at_least,
+    data_file,
+    non_negative,
+    param,
+    positive,
+    validate,
+)
 from .data import Images, Table, builtin, pick, read_digits_csv, scale_of
 
 CLASSES = 10
@@ -55,8 +64,6 @@ class DigitsParams:
     )
 
     def __post_init__(self) -> None:
-        from ..contract import validate
-
         validate(self)
         if self.batch_size > self.train:
             raise ParamError(

@@ -229,7 +229,7 @@ def _iteration(
     )
     Gb = Block(s, g_top, lay.pix + lay.pixels, CLASSES, 1)
     Gb.fill(
-        lambda k, _: sum_(Df.col(k)) + 2 * wd * Block(s, Wb.top, Wb.left, CLASSES, 1)[k, 0],
+        lambda k, _: sum_(Df.col(k)) + 2 * wd * Wb.fixed(False, False)[k, 0],
         note="dL/db = SUM(dL/dlogit of this class) + 2*wd*b" if first else None,
         number_format=WEIGHT,
     )
