@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from sheetnet.build import compute
+from sheetnet.lessons.backprop import BackpropParams
+from sheetnet.lessons.backprop.layout import Layout as BackpropLayout
+from sheetnet.lessons.backprop.layout import samples
 from sheetnet.lessons.digits import DigitsParams
 from sheetnet.lessons.digits.layout import CLASSES, Layout
 from sheetnet.lessons.graddesc import GraddescParams
@@ -108,3 +111,51 @@ def test_graddesc_basic_and_momentum_are_torch_sgd(sheet, momentum):
     cols = ("M", "N") if sheet == "basic" else ("I", "H")
     got = graddesc_ab(results, sheet, *cols, params)
     np.testing.assert_allclose(got, exp, rtol=1e-12)
+
+
+def backprop_section(results, lay, row: int):
+    """W1, b1, W2, b2 of a parameter section of the backprop lesson's train sheet."""
+    from sheetnet.lessons.backprop.layout import CLASSES as C
+    from sheetnet.lessons.backprop.layout import INPUTS
+
+    def grid(top, left, rows, cols):
+        return np.array([[results.get(("train", top + i, left + j)) for j in range(cols)]
+                         for i in range(rows)])  # fmt: skip
+
+    h = lay.hidden
+    return (grid(row, lay.w1, h, INPUTS), grid(row, lay.b1, h, 1)[:, 0],
+            grid(row, lay.w2, C, h), grid(row, lay.b2, C, 1)[:, 0])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params",
+    [BackpropParams(iterations=6), BackpropParams(hidden=9, iterations=4, lr=2.0, wd=0.03, seed=4)],
+)
+def test_backprop_gradients_and_steps_equal_torch_autograd(params):
+    """Linear(2, H), ReLU, Linear(H, 3), F.cross_entropy + wd * sum(p^2), autograd:
+    every gradient cell and every updated parameter, from the workbook's own start."""
+    _, results = compute("backprop", params)
+    lay = BackpropLayout(params)
+    x, y = samples(params.seed)
+    x, y = torch.tensor(x), torch.tensor(y)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(2, params.hidden), torch.nn.ReLU(), torch.nn.Linear(params.hidden, 3)
+    )
+    order = (model[0].weight, model[0].bias, model[2].weight, model[2].bias)
+    with torch.no_grad():
+        for p, v in zip(order, backprop_section(results, lay, lay.params_row(0))):
+            p.copy_(torch.tensor(v))
+    for t in range(params.iterations):
+        ce = F.cross_entropy(model(x), y)
+        assert results.get(("train", lay.top(t), 4)) == pytest.approx(ce.item(), rel=1e-12)
+        loss = ce + params.wd * sum((p**2).sum() for p in model.parameters())
+        model.zero_grad()
+        loss.backward()
+        grads = backprop_section(results, lay, lay.grad_row(t))
+        for p, got in zip(order, grads):
+            np.testing.assert_allclose(got, p.grad.numpy(), rtol=1e-12, atol=1e-16)
+        with torch.no_grad():
+            for p in model.parameters():
+                p -= params.lr * p.grad
+        for p, got in zip(order, backprop_section(results, lay, lay.new_row(t))):
+            np.testing.assert_allclose(got, p.detach().numpy(), rtol=1e-12, atol=1e-16)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from . import address
 from .compile import BandCompiler
 from .errors import REF
-from .expr import Expr
+from .expr import Expr, Range, Ref
 from .semantics import Grid, Value
 from .workbook import Fill, Role, Sheet, Workbook
 
@@ -95,6 +95,10 @@ class _Evaluator:
         self.lists = [arr for arr, _ in self.arrays.values()]
         self.order = {name: i for i, name in enumerate(workbook.sheets)}
         self.compiler = BandCompiler(self.layout)
+        self.waits: set[Key] = set()  # the single cells waiting for the sweep's end
+        # (sheet, row) -> waiting cells blocked on a cell of that row: retried once a
+        # band has computed the row, so that cells reading them need not wait too
+        self.blocked: dict[tuple[str, int], list[Key]] = {}
 
     # -- the Context protocol ---------------------------------------------------
     def cell(self, sheet: str, row: int, col: int) -> Value:
@@ -138,17 +142,23 @@ class _Evaluator:
         total = sum(s.formula_count() for s in self.sheets.values())
         done = reported = 0
         waiting: list[Key] = []  # single cells that read cells the sweep has not reached
+        deferred: list[tuple[str, list[Fill]]] = []  # bands that do, likewise
         for name, sheet in self.sheets.items():
             for kind, row, payload in _work(sheet):
                 if kind == "cell":
                     self._single((name, row, payload), waiting)  # type: ignore[arg-type]
                     done += 1
+                elif self._reads_ahead(name, payload):  # type: ignore[arg-type]
+                    deferred.append((name, payload))  # type: ignore[arg-type]
                 else:
                     done += self._band(name, payload)  # type: ignore[arg-type]
+                    self._unblock(name, payload, waiting)  # type: ignore[arg-type]
                 if progress is not None and done - reported >= 250_000:
                     progress(done, total)
                     reported = done
-        for key in waiting:  # what they read is computed now, mostly on the fast path
+        for name, fills in deferred:  # what they read is computed now, on the fast path
+            self._band(name, fills)
+        for key in waiting:
             self._single(key)
         return Results(self.arrays, self.interpreted)
 
@@ -165,10 +175,50 @@ class _Evaluator:
             except _Pending as pending:
                 here, there = self.order[key[0]], self.order[pending.key[0]]
                 later = there > here or (there == here and pending.key[1] > key[1])
-                if waiting is not None and later:
+                if waiting is not None and (later or pending.key in self.waits):
                     waiting.append(key)
+                    self.waits.add(key)
+                    self.blocked.setdefault(pending.key[:2], []).append(key)
                 else:
                     self._compute(key)
+
+    def _unblock(self, sheet: str, fills: list[Fill], waiting: list[Key]) -> None:
+        if not self.blocked:
+            return
+        for row in range(min(f.first for f in fills), max(f.last for f in fills) + 1):
+            for key in self.blocked.pop((sheet, row), ()):
+                self._single(key, waiting)
+
+    def _reads_ahead(self, sheet: str, fills: list[Fill]) -> bool:
+        """Whether a band reads rows below its own or a later sheet: run it after the
+        sweep, so those cells come from the fast path rather than the interpreter."""
+        hi = max(f.last for f in fills)
+        here = self.order[sheet]
+        for f in fills:
+            down, across = f.last - f.first, f.last_col - f.col
+            for e in f.expr.walk():
+                if type(e) is Ref:
+                    first = last = e
+                elif type(e) is Range:
+                    first, last = e.first, e.last
+                else:
+                    continue
+                there = self.order.get(first.sheet, here)
+                r2 = last.row if last.abs_row else last.row + down
+                if there < here or (there == here and r2 <= hi):
+                    continue
+                c2 = last.col if last.abs_col else last.col + across
+                if self._any_pending(first.sheet, first.row, first.col, r2, c2):
+                    return True
+        return False
+
+    def _any_pending(self, sheet: str, r1: int, c1: int, r2: int, c2: int) -> bool:
+        arr, width = self.arrays[sheet]
+        c2 = min(c2, width - 1)
+        return any(
+            _PENDING in arr[r * width + c1 : r * width + c2 + 1]
+            for r in range(r1, min(r2 + 1, len(arr) // width))
+        )
 
     def _band(self, sheet: str, fills: list[Fill]) -> int:
         lo, hi = min(f.first for f in fills), max(f.last for f in fills)

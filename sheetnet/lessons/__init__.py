@@ -5,7 +5,7 @@ A new lesson is a folder with a `LESSON` (see contract.py) and one line below.
 
 from __future__ import annotations
 
-from . import digits, entropy, graddesc
+from . import backprop, digits, entropy, graddesc
 from .contract import Lesson
 
 LESSONS: dict[str, Lesson] = {
@@ -14,6 +14,7 @@ LESSONS: dict[str, Lesson] = {
         entropy.LESSON,
         graddesc.LESSON,
         digits.LESSON,
+        backprop.LESSON,
     )
 }
 

@@ -7,53 +7,21 @@ left to right), so the comparison can be tight.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..engine.address import render
 from ..engine.semantics import stored
 from ..lessons.digits.layout import CLASSES, DATA_FIRST_ROW, DigitsParams, Layout
 from ..lessons.digits.sheets import VALID_FIRST_ROW, valid_left
-
-Cells = dict[tuple[str, str], object]
-
-
-# The C library's exp and log, as spreadsheets (and Python's math) call them: numpy's
-# own vectorised versions may differ in the last bit, which sums of nearly cancelling
-# terms would magnify.
-_exp = np.frompyfunc(math.exp, 1, 1)
-_log = np.frompyfunc(math.log, 1, 1)
-
-
-def exp(a: np.ndarray) -> np.ndarray:
-    return _exp(a).astype(float)
-
-
-def log(a: np.ndarray) -> np.ndarray:
-    return _log(a).astype(float)
-
-
-def as_stored(values: object) -> np.ndarray:
-    """Input numbers as the workbook's cells hold them (16 significant digits)."""
-    return np.vectorize(stored, otypes=[float])(np.array(values, dtype=float))
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Sums of products along the last axis, added left to right."""
-    return np.cumsum(a * b, axis=-1)[..., -1]
-
-
-def _sum(a: np.ndarray) -> np.ndarray:
-    return np.cumsum(a, axis=-1)[..., -1]
+from .ops import Cells, as_stored, dot, exp, log, put, total
 
 
 def forward(x: np.ndarray, w: np.ndarray) -> dict[str, np.ndarray]:
     """Logits, stable softmax and prediction of images x (n, pixels) under w (10, pixels+1)."""
-    z = _dot(x[:, None, :], w[None, :, :-1]) + w[None, :, -1]
+    z = dot(x[:, None, :], w[None, :, :-1]) + w[None, :, -1]
     m = z.max(axis=1)
     e = exp(z - m[:, None])
-    s = _sum(e)
+    s = total(e)
     p = e / s[:, None]
     return {"z": z, "max": m, "exp": e, "sum": s, "p": p, "pred": p.argmax(axis=1).astype(float)}
 
@@ -75,8 +43,8 @@ def train(p: DigitsParams) -> tuple[Layout, list[dict[str, np.ndarray]]]:
         loss = -log(f["p"][np.arange(len(y)), y])
         batch = float(len(y))
         delta = (f["p"] - onehot) / batch
-        grad_w = _dot(delta.T[:, None, :], x.T[None, :, :]) + 2 * wd * w[:, :-1]
-        grad_b = _sum(delta.T) + 2 * wd * w[:, -1]
+        grad_w = dot(delta.T[:, None, :], x.T[None, :, :]) + 2 * wd * w[:, :-1]
+        grad_b = total(delta.T) + 2 * wd * w[:, -1]
         grad = np.hstack([grad_w, grad_b[:, None]])
         new = w - lr * grad
         steps.append(
@@ -87,7 +55,7 @@ def train(p: DigitsParams) -> tuple[Layout, list[dict[str, np.ndarray]]]:
                 "onehot": onehot,
                 "loss": loss,
                 "batch": np.array(batch),
-                "mean": _sum(loss) / batch,
+                "mean": total(loss) / batch,
                 "delta": delta,
                 "grad": grad,
                 "new": new,
@@ -97,14 +65,6 @@ def train(p: DigitsParams) -> tuple[Layout, list[dict[str, np.ndarray]]]:
     return lay, steps
 
 
-def _put(cells: Cells, sheet: str, top: int, left: int, values: np.ndarray) -> None:
-    """A 2-D array of values from (top, left), zero-based."""
-    values = np.atleast_2d(values)
-    for i, row in enumerate(values):
-        for j, v in enumerate(row):
-            cells[sheet, render(top + i, left + j)] = float(v)
-
-
 def expected_cells(p: DigitsParams) -> Cells:
     lay, steps = train(p)
     cells: Cells = {}
@@ -112,24 +72,24 @@ def expected_cells(p: DigitsParams) -> Cells:
         top, rows = it.top - 1, it.top + 1
         cells["train", render(top, 5)] = float(st["batch"])
         cells["train", render(top, 7)] = float(st["mean"])
-        _put(cells, "train", rows, 1, st["label"][:, None])
-        _put(cells, "train", rows, lay.pix, st["x"])
-        _put(cells, "train", rows, lay.z, st["z"])
-        _put(cells, "train", rows, lay.max, st["max"][:, None])
-        _put(cells, "train", rows, lay.e, st["exp"])
-        _put(cells, "train", rows, lay.sum, st["sum"][:, None])
-        _put(cells, "train", rows, lay.prob, st["p"])
-        _put(cells, "train", rows, lay.onehot, st["onehot"])
-        _put(cells, "train", rows, lay.loss, st["loss"][:, None])
-        _put(cells, "train", rows, lay.delta, st["delta"])
-        _put(cells, "train", lay.grad_top(it) - 1, lay.pix, st["grad"])
-        _put(cells, "train", lay.new_top(it) - 1, lay.pix, st["new"])
+        put(cells, "train", rows, 1, st["label"][:, None])
+        put(cells, "train", rows, lay.pix, st["x"])
+        put(cells, "train", rows, lay.z, st["z"])
+        put(cells, "train", rows, lay.max, st["max"][:, None])
+        put(cells, "train", rows, lay.e, st["exp"])
+        put(cells, "train", rows, lay.sum, st["sum"][:, None])
+        put(cells, "train", rows, lay.prob, st["p"])
+        put(cells, "train", rows, lay.onehot, st["onehot"])
+        put(cells, "train", rows, lay.loss, st["loss"][:, None])
+        put(cells, "train", rows, lay.delta, st["delta"])
+        put(cells, "train", lay.grad_top(it) - 1, lay.pix, st["grad"])
+        put(cells, "train", lay.new_top(it) - 1, lay.pix, st["new"])
     _valid(cells, p, lay, steps)
     final = steps[-1]["new"]
     side = lay.side
     for k in range(CLASSES):
         top, left = 3 + (k // 5) * (side + 2), 1 + (k % 5) * (side + 1)
-        _put(cells, "templates", top, left, final[k, :-1].reshape(side, side))
+        put(cells, "templates", top, left, final[k, :-1].reshape(side, side))
     _draw(cells, p, lay, final)
     return cells
 
@@ -139,8 +99,8 @@ def _valid(cells: Cells, p: DigitsParams, lay: Layout, steps: list[dict]) -> Non
     x = as_stored(images.pixels[p.train :]) / lay.scale
     y = np.array(images.labels[p.train :])
     rows = VALID_FIRST_ROW - 1
-    _put(cells, "valid", rows, 1, y[:, None].astype(float))
-    _put(cells, "valid", rows, lay.pix, x)
+    put(cells, "valid", rows, 1, y[:, None].astype(float))
+    put(cells, "valid", rows, lay.pix, x)
     ends = {it.epoch: i for i, it in enumerate(lay.iterations)}
     pred = None
     for epoch in range(p.epochs):
@@ -150,10 +110,10 @@ def _valid(cells: Cells, p: DigitsParams, lay: Layout, steps: list[dict]) -> Non
         right = (f["pred"] == y).astype(float)
         for values in (f["z"], f["max"], f["exp"], f["sum"], f["p"], f["pred"], loss, right):
             values = values if values.ndim == 2 else values[:, None]
-            _put(cells, "valid", rows, left, values)
+            put(cells, "valid", rows, left, values)
             left += values.shape[1]
         left = valid_left(lay, epoch)
-        mean_loss, accuracy = _sum(loss) / len(y), _sum(right) / len(y)
+        mean_loss, accuracy = total(loss) / len(y), total(right) / len(y)
         cells["valid", render(1, left + 1)] = float(mean_loss)
         cells["valid", render(2, left + 1)] = float(accuracy)
         cells["progress", render(epoch + 1, 5)] = float(mean_loss)
@@ -164,19 +124,19 @@ def _valid(cells: Cells, p: DigitsParams, lay: Layout, steps: list[dict]) -> Non
     confusion = np.zeros((CLASSES, CLASSES))
     for true, guess in zip(y, pred):  # type: ignore[arg-type]
         confusion[int(true), int(guess)] += 1
-    _put(cells, "confusion", 3, 1, confusion)
+    put(cells, "confusion", 3, 1, confusion)
 
 
 def _draw(cells: Cells, p: DigitsParams, lay: Layout, w: np.ndarray) -> None:
     first = as_stored(p.images.pixels[p.train])
     top = 3 + lay.side
     x = (first / lay.scale)[None, :]
-    _put(cells, "draw", top + 1, lay.pix, x)
+    put(cells, "draw", top + 1, lay.pix, x)
     f = forward(x, w)
     left = lay.pix
     for values in (f["z"], f["max"], f["exp"], f["sum"], f["p"], f["pred"]):
         values = values if values.ndim == 2 else values[:, None]
-        _put(cells, "draw", top + 4, left, values)
+        put(cells, "draw", top + 4, left, values)
         left += values.shape[1]
     cells["draw", render(top + 6, lay.pix)] = float(f["pred"][0])
 

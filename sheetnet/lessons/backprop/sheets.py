@@ -1,0 +1,536 @@
+"""backprop: a network with one hidden ReLU layer, its gradients by the chain rule,
+checked by finite differences that the spreadsheet computes itself.
+
+Every iteration is a block: the forward pass and then the backward pass per
+sample, left to right in the order the chain rule runs, then the gradients and
+the parameters after the step. See layout.py for where things sit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ...engine import (
+    Block,
+    If,
+    Range,
+    Ref,
+    Role,
+    Sheet,
+    Workbook,
+    abs_,
+    average,
+    count,
+    exp,
+    index,
+    ln,
+    match,
+    max_,
+    sum_,
+    sumproduct,
+    sumsq,
+)
+from ...engine.workbook import Chart, Series
+from .layout import (
+    CLASSES,
+    DATA_FIRST_ROW,
+    INPUTS,
+    SAMPLES,
+    START_TOP,
+    BackpropParams,
+    Layout,
+    parameter_names,
+    samples,
+    start_parameters,
+)
+
+NUMBER = "0.0000"
+GRAD = "0.000000"
+NOTES = {
+    "z1": "z1 = SUMPRODUCT(x, this unit's row of W1) + b1: the hidden unit's input",
+    "a1": "a1 = ReLU(z1) = MAX(z1, 0). Without this bend, two linear layers would "
+    "collapse into one linear layer, and no line separates class 0 from the others",
+    "z2": "logit = SUMPRODUCT(a1, this class's row of W2) + b2",
+    "loss": "cross-entropy: -LN of the probability given to the true class",
+    "right": "1 when the largest probability is the true class's",
+    "dz2": "dL/dz2 = (softmax - one-hot) / samples: the loss's gradient at each logit",
+    "da1": "dL/da1[k] = sum over classes c of dL/dz2[c] * W2[c,k] = SUMPRODUCT(dL/dz2, "
+    "row k of W2ᵀ): each logit sends its gradient back through the weight joining them",
+    "relu": "ReLU'(z1): 1 where z1 > 0, else 0 (the slope of MAX(z1, 0))",
+    "dz1": "dL/dz1 = dL/da1 * ReLU'(z1): the chain rule through the ReLU; "
+    "a unit that was off passes nothing back",
+    "dw1": "dL/dW1[k,j] = sum over samples of dL/dz1[k] * x[j], + 2*wd*W1[k,j]",
+    "db1": "dL/db1[k] = sum over samples of dL/dz1[k], + 2*wd*b1[k]",
+    "dw2": "dL/dW2[c,k] = sum over samples of dL/dz2[c] * a1[k], + 2*wd*W2[c,k]",
+    "db2": "dL/db2[c] = sum over samples of dL/dz2[c], + 2*wd*b2[c]",
+    "w2t": "W2 turned (W2ᵀ[k,c] = W2[c,k]): SUMPRODUCT pairs a row with a row, so the "
+    "backward pass reads W2's columns as this block's rows",
+    "new": "p - lr * dL/dp: the parameters the next iteration starts from",
+}
+
+
+def build(params: BackpropParams | None = None) -> Workbook:
+    p = params or BackpropParams()
+    lay = Layout(p)
+    wb = Workbook(title="backprop")
+    _data(wb, p)
+    _train(wb, p, lay)
+    _gradcheck(wb, p, lay)
+    _progress(wb, p, lay)
+    return wb
+
+
+def _data(wb: Workbook, p: BackpropParams) -> None:
+    s = wb.add_sheet("data")
+    s.label(
+        "A1",
+        "Eight points in the plane and their class: 0 near the centre, 1 above, 2 below. "
+        "No straight line cuts class 0 off: the hidden layer must bend the boundary.",
+    )
+    s.label("A2", "samples")
+    s.formula("C2", count(s.range(f"D{DATA_FIRST_ROW + 1}:D{DATA_FIRST_ROW + SAMPLES}")))
+    for j, text in enumerate(["sample", "x1", "x2", "label"]):
+        s.header((DATA_FIRST_ROW - 1, j), text)
+    x, y = samples(p.seed)
+    for i in range(SAMPLES):
+        s.set((DATA_FIRST_ROW + i, 0), float(i + 1), Role.LABEL)
+    Block(s, DATA_FIRST_ROW, 1, SAMPLES, INPUTS + 1).inputs(
+        [[*x[i], float(y[i])] for i in range(SAMPLES)],
+        note="the samples: change a point or its class and the whole training follows",
+    )
+    s.width(0, 9.0, 3)
+
+
+def _data_block(wb: Workbook) -> tuple[Block, Block]:
+    """The samples' inputs and labels on the data sheet, absolute references."""
+    x = Block(wb["data"], DATA_FIRST_ROW, 1, SAMPLES, INPUTS).fixed()
+    y = Block(wb["data"], DATA_FIRST_ROW, 1 + INPUTS, SAMPLES, 1).fixed()
+    return x, y
+
+
+class Section:
+    """A parameter section (start, gradient or new) of the train sheet."""
+
+    def __init__(self, s: Sheet, lay: Layout, row: int) -> None:
+        h = lay.hidden
+        self.w1 = Block(s, row, lay.w1, h, INPUTS)
+        self.b1 = Block(s, row, lay.b1, h, 1)
+        self.w2 = Block(s, row, lay.w2, CLASSES, h)
+        self.b2 = Block(s, row, lay.b2, CLASSES, 1)
+        self.w2t = Block(s, row, lay.w2t, h, CLASSES)
+
+    def parts(self) -> tuple[Block, Block, Block, Block]:
+        return self.w1, self.b1, self.w2, self.b2
+
+    def flat(self) -> list[Ref]:
+        """Every parameter's cell, absolute, in `Parameters.flat` order."""
+        out = []
+        for part in self.parts():
+            f = part.fixed()
+            out += [f[i, j] for i in range(part.rows) for j in range(part.cols)]
+        return out
+
+    def headers(self, s: Sheet, lay: Layout, prefix: str, turned: bool) -> None:
+        h, top = lay.hidden, self.w1.top
+        self.w1.headers([f"{prefix}W1·x{j + 1}" for j in range(INPUTS)])
+        self.b1.headers([f"{prefix}b1"])
+        self.w2.headers([f"{prefix}W2·h{k + 1}" for k in range(h)])
+        self.b2.headers([f"{prefix}b2"])
+        for k in range(h):
+            s.header((top + k, lay.w1 - 1), f"h{k + 1}")
+        for c in range(CLASSES):
+            s.header((top + c, lay.w2 - 1), f"class {c}")
+        if turned:
+            self.w2t.headers([f"W2ᵀ·class {c}" for c in range(CLASSES)])
+            for k in range(h):
+                s.header((top + k, lay.w2t - 1), f"h{k + 1}")
+
+    def turn(self, first: bool) -> None:
+        w2 = self.w2.fixed()
+        note = NOTES["w2t"] if first else None
+        self.w2t.fill(lambda k, c: w2[c, k], note=note, number_format=NUMBER)
+
+
+def _train(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
+    s = wb.add_sheet("train")
+    s.label("A1", "learning rate")
+    lr = s.input("C1", p.lr, note="lr: change it and every iteration below is recomputed")
+    s.label("D1", "weight decay")
+    wd = s.input("F1", p.wd, note="wd: each gradient gets 2*wd*p added")
+    s.label(
+        "H1",
+        "Each block below is one training step over all samples: forward pass, "
+        "backward pass (the chain rule, right to left through the network), "
+        "gradients, new parameters.",
+    )
+    s.header((START_TOP, 0), "start")
+    start = Section(s, lay, START_TOP + 1)
+    start.headers(s, lay, "", turned=True)
+    w = start_parameters(p)
+    for part, values in zip(start.parts(), (w.w1, w.b1[:, None], w.w2, w.b2[:, None])):
+        part.inputs(values, note="seeded starting parameters (biases 0)", number_format=NUMBER)
+    start.turn(first=True)
+    x, y = _data_block(wb)
+    samples_cell = Ref("data", 1, 2, True, True)
+    params = start
+    for t in range(p.iterations):
+        params = _iteration(s, lay, t, params, x, y, lr.fixed(), wd.fixed(), samples_cell)
+    s.freeze = (0, 2)
+    s.width(0, 10.0, 1)
+    s.width(2, 10.5, lay.end_col)
+
+
+def _iteration(
+    s: Sheet,
+    lay: Layout,
+    t: int,
+    params: Section,
+    x: Block,
+    y: Block,
+    lr: Ref,
+    wd: Ref,
+    n: Ref,
+) -> Section:
+    """Iteration t's block; returns the section of parameters it ends with."""
+    first, h = t == 0, lay.hidden
+    top, rows = lay.top(t), lay.sample_row(t)
+
+    def note(key: str) -> str | None:
+        return NOTES[key] if first else None
+
+    s.header((top, 0), "iteration")
+    s.set((top, 1), float(t + 1), Role.HEADER)
+    heads = (
+        ["sample", "label"]
+        + [f"x{j + 1}" for j in range(INPUTS)]
+        + [f"z1·h{k + 1}" for k in range(h)]
+        + [f"a1·h{k + 1}" for k in range(h)]
+        + [f"z2·{c}" for c in range(CLASSES)]
+        + ["max"]
+        + [f"exp {c}" for c in range(CLASSES)]
+        + ["sum"]
+        + [f"p {c}" for c in range(CLASSES)]
+        + [f"y {c}" for c in range(CLASSES)]
+        + ["loss", "right"]
+        + [f"dL/dz2·{c}" for c in range(CLASSES)]
+        + [f"dL/da1·h{k + 1}" for k in range(h)]
+        + [f"ReLU'·h{k + 1}" for k in range(h)]
+        + [f"dL/dz1·h{k + 1}" for k in range(h)]
+    )
+    for j, text in enumerate(heads):
+        s.header((top + 1, j), text)
+    for i in range(SAMPLES):
+        s.set((rows + i, 0), float(i + 1), Role.LABEL)
+    label = Block(s, rows, 1, SAMPLES, 1)
+    label.fill(lambda i, _: y.fixed(False, False)[i, 0])
+    X = Block(s, rows, lay.x, SAMPLES, INPUTS)
+    X.fill(lambda i, j: x.fixed(False, False)[i, j], number_format="0.00")
+    lab = label.fixed(False, True)
+
+    def across(block: Block) -> Block:
+        return block.fixed(False, True)
+
+    w1, b1, w2, b2 = (part.fixed() for part in params.parts())
+    Z1 = Block(s, rows, lay.z1, SAMPLES, h)
+    Z1.fill(
+        lambda i, k: sumproduct(across(X).row(i), w1.row(k)) + b1[k, 0],
+        note=note("z1"),
+        number_format=NUMBER,
+    )
+    A1 = Block(s, rows, lay.a1, SAMPLES, h)
+    A1.fill(lambda i, k: max_(Z1[i, k], 0), note=note("a1"), number_format=NUMBER)
+    Z2 = Block(s, rows, lay.z2, SAMPLES, CLASSES)
+    Z2.fill(
+        lambda i, c: sumproduct(across(A1).row(i), w2.row(c)) + b2[c, 0],
+        note=note("z2"),
+        number_format=NUMBER,
+    )
+    M = Block(s, rows, lay.max, SAMPLES, 1)
+    M.fill(lambda i, _: max_(across(Z2).row(i)), number_format=NUMBER)
+    E = Block(s, rows, lay.e, SAMPLES, CLASSES)
+    E.fill(lambda i, c: exp(Z2[i, c] - across(M)[i, 0]), number_format=NUMBER)
+    S = Block(s, rows, lay.sum, SAMPLES, 1)
+    S.fill(lambda i, _: sum_(across(E).row(i)), number_format=NUMBER)
+    P = Block(s, rows, lay.prob, SAMPLES, CLASSES)
+    P.fill(lambda i, c: E[i, c] / across(S)[i, 0], number_format="0.000")
+    Y = Block(s, rows, lay.onehot, SAMPLES, CLASSES)
+    Y.fill(lambda i, c: If(lab[i, 0].eq(c), 1, 0))
+    L = Block(s, rows, lay.loss, SAMPLES, 1)
+    L.fill(
+        lambda i, _: -ln(index(across(P).row(i), 1, lab[i, 0] + 1)),
+        note=note("loss"),
+        number_format=NUMBER,
+    )
+    R = Block(s, rows, lay.right, SAMPLES, 1)
+    Pa = across(P)
+    R.fill(
+        lambda i, _: If((match(max_(Pa.row(i)), Pa.row(i), 0) - 1).eq(lab[i, 0]), 1, 0),
+        note=note("right"),
+    )
+    D2 = Block(s, rows, lay.dz2, SAMPLES, CLASSES)
+    D2.fill(lambda i, c: (P[i, c] - Y[i, c]) / n, note=note("dz2"), number_format=GRAD)
+    w2t = params.w2t.fixed()
+    DA = Block(s, rows, lay.da1, SAMPLES, h)
+    DA.fill(
+        lambda i, k: sumproduct(across(D2).row(i), w2t.row(k)), note=note("da1"), number_format=GRAD
+    )
+    RP = Block(s, rows, lay.relu, SAMPLES, h)
+    RP.fill(lambda i, k: If(Z1[i, k] > 0, 1, 0), note=note("relu"))
+    D1 = Block(s, rows, lay.dz1, SAMPLES, h)
+    D1.fill(lambda i, k: DA[i, k] * RP[i, k], note=note("dz1"), number_format=GRAD)
+
+    s.header((top, 3), "loss")
+    s.formula((top, 4), average(L.range), number_format=NUMBER, note=note("loss"))
+    s.header((top, 6), "objective")
+    w_all = [part.range for part in (params.w1, params.b1, params.w2, params.b2)]
+    s.formula(
+        (top, 7),
+        Ref(s.name, top, 4) + wd * sumsq(*w_all),
+        number_format=NUMBER,
+        note="loss + wd * (sum of every parameter squared): what the gradients below descend"
+        if first
+        else None,
+    )
+    s.header((top, 9), "accuracy")
+    s.formula((top, 10), average(R.range), number_format="0%")
+
+    # gradients
+    g_row = lay.grad_row(t)
+    s.header((g_row - 1, 0), "gradient")
+    grad = Section(s, lay, g_row)
+    grad.headers(s, lay, "dL/d", turned=False)
+    Df, Dc = D1.fixed(True, False), D2.fixed(True, False)
+    Xc, Ac = X.fixed(True, False), A1.fixed(True, False)
+    old = params
+    grad.w1.fill(
+        lambda k, j: sumproduct(Df.col(k), Xc.col(j)) + 2 * wd * old.w1[k, j],
+        note=note("dw1"),
+        number_format=GRAD,
+    )
+    grad.b1.fill(
+        lambda k, _: sum_(Df.col(k)) + 2 * wd * old.b1[k, 0], note=note("db1"), number_format=GRAD
+    )
+    grad.w2.fill(
+        lambda c, k: sumproduct(Dc.col(c), Ac.col(k)) + 2 * wd * old.w2[c, k],
+        note=note("dw2"),
+        number_format=GRAD,
+    )
+    grad.b2.fill(
+        lambda c, _: sum_(Dc.col(c)) + 2 * wd * old.b2[c, 0], note=note("db2"), number_format=GRAD
+    )
+
+    # the step
+    n_row = lay.new_row(t)
+    s.header((n_row - 1, 0), "new")
+    s.label((n_row - 1, 1), f"after step {t + 1}")
+    new = Section(s, lay, n_row)
+    new.headers(s, lay, "", turned=True)
+    for before, g, after in zip(old.parts(), grad.parts(), new.parts()):
+        said = note("new") if before is old.w1 else None
+        after.fill(_step(before, g, lr), note=said, number_format=NUMBER)
+    new.turn(first=False)
+    return new
+
+
+def _step(before: Block, grad: Block, lr: Ref) -> Callable[[int, int], object]:
+    return lambda i, j: before[i, j] - lr * grad[i, j]
+
+
+# -- the gradient check ---------------------------------------------------------------------
+CHECK_TOP = 3  # gradcheck: the table's header row (0-based)
+
+
+def forward_top(lay: Layout) -> int:
+    """0-based row of the nudged forward passes' column headers on gradcheck."""
+    return CHECK_TOP + 1 + lay.parameter_count + 3
+
+
+def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
+    s = wb.add_sheet("gradcheck")
+    h_count = lay.hidden
+    names = parameter_names(h_count)
+    count_p = len(names)
+    s.label(
+        "A1",
+        "Is backpropagation right? Nudge one parameter by +h and by -h, run the whole "
+        "forward pass again (the rows further down), and compare the slope "
+        "(L(p+h) - L(p-h)) / 2h with the backprop gradient of iteration 1.",
+    )
+    s.label("A2", "step h")
+    step = s.input(
+        "C2",
+        1e-5,
+        note="the nudge: smaller h is closer to the true slope until rounding takes over",
+    ).fixed()
+    s.label("E2", "largest relative difference")
+    start = Section(wb["train"], lay, lay.params_row(0)).flat()
+    grads = Section(wb["train"], lay, lay.grad_row(0)).flat()
+    heads = [
+        "parameter",
+        "value",
+        "backprop dL/dp",
+        "L(p+h)",
+        "L(p-h)",
+        "(L(p+h)-L(p-h))/2h",
+        "relative difference",
+    ]
+    for j, text in enumerate(heads):
+        s.header((CHECK_TOP, j), text)
+    rows = CHECK_TOP + 1
+    for q, name in enumerate(names):
+        s.header((rows + q, 0), name)
+    Block(s, rows, 1, count_p, 1).fill(lambda q, _: start[q], number_format=NUMBER)
+    Block(s, rows, 2, count_p, 1).fill(
+        lambda q, _: grads[q], number_format=GRAD, note="dL/dp from train's first iteration"
+    )
+
+    # the forward passes: row 2q nudges parameter q up, row 2q+1 down
+    top = forward_top(lay)
+    group = 2 * h_count + 2 * CLASSES + 2
+    first_group = 2 + count_p
+    loss_left = first_group + SAMPLES * group
+    mean_col, objective_col = loss_left + SAMPLES, loss_left + SAMPLES + 1
+    s.header(
+        (top - 2, 0),
+        "Each row below runs the forward pass over every sample with one parameter "
+        "nudged; its objective (mean loss + weight decay) is L(p+h) or L(p-h) above.",
+    )
+    passes = 2 * count_p
+    body = top + 1
+    for q, name in enumerate(names):
+        s.header((body + 2 * q, 0), name)
+        s.header((body + 2 * q + 1, 0), name)
+        s.label((body + 2 * q, 1), "+h")
+        s.label((body + 2 * q + 1, 1), "-h")
+    s.header((top, 0), "parameter")
+    s.header((top, 1), "nudge")
+    nudged = Block(s, body, 2, passes, count_p)
+    nudged.headers(names)
+    nudged.fill(
+        lambda r, q: (
+            (start[q] + step if r % 2 == 0 else start[q] - step) if r // 2 == q else start[q]
+        ),
+        number_format=NUMBER,
+    )
+    row_of = nudged.fixed(False, True)
+
+    def w1_row(r: int, k: int) -> Range:
+        return Range(row_of[r, k * INPUTS], row_of[r, k * INPUTS + INPUTS - 1])
+
+    b1_at = h_count * INPUTS
+    w2_at = b1_at + h_count
+    b2_at = w2_at + CLASSES * h_count
+    x, y = _data_block(wb)
+    losses = Block(s, body, loss_left, passes, SAMPLES)
+    for i in range(SAMPLES):
+        left = first_group + i * group
+        s.header((top - 1, left), f"sample {i + 1}")
+        z1 = Block(s, body, left, passes, h_count)
+        z1.fill(
+            lambda r, k, i=i: sumproduct(x.row(i), w1_row(r, k)) + row_of[r, b1_at + k],
+            number_format=NUMBER,
+        )
+        a1 = z1.right(0, h_count)
+        a1.fill(lambda r, k, z1=z1: max_(z1[r, k], 0), number_format=NUMBER)
+        z2 = a1.right(0, CLASSES)
+        a1r = a1.fixed(False, True)
+        z2.fill(
+            lambda r, c, a1r=a1r: (
+                sumproduct(
+                    a1r.row(r),
+                    Range(row_of[r, w2_at + c * h_count], row_of[r, w2_at + (c + 1) * h_count - 1]),
+                )
+                + row_of[r, b2_at + c]
+            ),
+            number_format=NUMBER,
+        )
+        m = z2.right(0, 1)
+        m.fill(lambda r, _, z2=z2: max_(z2.fixed(False, True).row(r)), number_format=NUMBER)
+        e = m.right(0, CLASSES)
+        mr = m.fixed(False, True)
+        e.fill(lambda r, c, z2=z2, mr=mr: exp(z2[r, c] - mr[r, 0]), number_format=NUMBER)
+        total = e.right(0, 1)
+        total.fill(lambda r, _, e=e: sum_(e.fixed(False, True).row(r)), number_format=NUMBER)
+        heads = (
+            [f"z1·h{k + 1}" for k in range(h_count)]
+            + [f"a1·h{k + 1}" for k in range(h_count)]
+            + [f"z2·{c}" for c in range(CLASSES)]
+            + ["max"]
+            + [f"exp {c}" for c in range(CLASSES)]
+            + ["sum"]
+        )
+        for j, text in enumerate(heads):
+            s.header((top, left + j), text)
+        er, tr = e.fixed(False, True), total.fixed(False, True)
+        Block(s, body, loss_left + i, passes, 1).fill(
+            lambda r, _, i=i, er=er, tr=tr: -ln(index(er.row(r), 1, y[i, 0] + 1) / tr[r, 0]),
+            number_format=NUMBER,
+        )
+        s.header((top, loss_left + i), f"loss {i + 1}")
+    mean = Block(s, body, mean_col, passes, 1)
+    mean.fill(lambda r, _: average(losses.fixed(False, True).row(r)), number_format=NUMBER)
+    s.header((top, mean_col), "mean loss")
+    wd = Ref("train", 0, 5, True, True)
+    objective = Block(s, body, objective_col, passes, 1)
+    objective.fill(
+        lambda r, _: mean[r, 0] + wd * sumsq(nudged.fixed(False, True).row(r)),
+        number_format="0.000000000",
+    )
+    s.header((top, objective_col), "objective")
+
+    plus = Block(s, rows, 3, count_p, 1)
+    plus.fill(lambda q, _: objective[2 * q, 0], number_format="0.000000000")
+    minus = Block(s, rows, 4, count_p, 1)
+    minus.fill(lambda q, _: objective[2 * q + 1, 0], number_format="0.000000000")
+    slope = Block(s, rows, 5, count_p, 1)
+    slope.fill(
+        lambda q, _: (plus[q, 0] - minus[q, 0]) / (2 * step),
+        number_format=GRAD,
+        note="the central difference: the slope of the objective through p-h and p+h",
+    )
+    bp = Block(s, rows, 2, count_p, 1)
+    diff = Block(s, rows, 6, count_p, 1)
+    diff.fill(
+        lambda q, _: If(
+            max_(abs_(slope[q, 0]), abs_(bp[q, 0])).eq(0),
+            0,
+            abs_(slope[q, 0] - bp[q, 0]) / max_(abs_(slope[q, 0]), abs_(bp[q, 0])),
+        ),
+        number_format="0.0E+00",
+        note="|difference| / the larger of the two: about h² when backprop is right",
+    )
+    s.formula("G2", max_(diff.range), number_format="0.0E+00")
+    s.freeze = (CHECK_TOP + 1, 1)
+    s.width(0, 16.0)
+    s.width(1, 10.0, 6)
+    s.width(7, 8.5, objective_col)
+
+
+def _progress(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
+    s = wb.add_sheet("progress")
+    for j, text in enumerate(("iteration", "loss", "objective", "accuracy")):
+        s.header((0, j), text)
+    for t in range(p.iterations):
+        s.set((t + 1, 0), float(t + 1), Role.LABEL)
+        s.formula((t + 1, 1), Ref("train", lay.top(t), 4), number_format=NUMBER)
+        s.formula((t + 1, 2), Ref("train", lay.top(t), 7), number_format=NUMBER)
+        s.formula((t + 1, 3), Ref("train", lay.top(t), 10), number_format="0%")
+    s.width(0, 12.0, 3)
+
+
+def charts(p: BackpropParams) -> list[Chart]:
+    n = p.iterations
+    return [
+        Chart(
+            "Loss per iteration (mean cross-entropy over the samples)",
+            "iteration",
+            "loss",
+            [Series("loss", ("progress", 1, 0, n, 0), ("progress", 1, 1, n, 1))],
+        ),
+        Chart(
+            "Training accuracy per iteration",
+            "iteration",
+            "accuracy",
+            [Series("accuracy", ("progress", 1, 0, n, 0), ("progress", 1, 3, n, 3))],
+        ),
+    ]
