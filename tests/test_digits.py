@@ -18,6 +18,7 @@ from sheetnet.lessons.digits import DigitsParams
 from sheetnet.lessons.digits.data import builtin
 from sheetnet.lessons.digits.layout import Layout
 from sheetnet.reference.digits import forward, train
+from sheetnet.verify.recalc import verify_file
 from sheetnet.verify.roundtrip import compare_file
 
 
@@ -129,3 +130,30 @@ def test_changing_the_learning_rate_in_libreoffice_compares_ok(libreoffice, tmp_
     accuracy = next(k for k in result.key_results if k.label == "validation accuracy")
     loss = next(k for k in result.key_results if k.label == "last batch loss")
     assert loss.before != loss.after and accuracy.after is not None
+
+
+def test_a_hidden_layer_recalculates_in_libreoffice_and_round_trips(libreoffice, tmp_path):
+    """digits --hidden 16 --lr 0.5 at the default sizes: LibreOffice agrees with every
+    cached value, and a learning rate changed there compares OK."""
+    params = DigitsParams(hidden=16, lr=0.5)
+    built = build("digits", tmp_path, params)
+    report = verify_file(built.path, app=libreoffice)
+    assert report.ok, report.render()
+    edited = tmp_path / "edited.xlsx"
+    edit(built.path, edited, list(built.workbook.sheets).index("train") + 1, {"C1": 0.3})
+    result = compare_file(libreoffice.recalculate(edited, tmp_path / "saved"))
+    assert result.ok, result.report.render()
+    assert [(c.sheet, c.cell, c.after) for c in result.changes] == [("train", "C1", 0.3)]
+
+
+def test_a_hidden_layer_learns_better_than_none():
+    """Measured by the numpy reference: 50 ReLU units (the notebook's Mnist_NN) at
+    lr 0.5 reach at least logistic regression's validation accuracy."""
+
+    def accuracy(p: DigitsParams) -> float:
+        lay, steps = train(p)
+        x = np.array(p.images.pixels[p.train :]) / lay.scale
+        y = np.array(p.images.labels[p.train :])
+        return float((forward(x, steps[-1]["new"])["pred"] == y).mean())
+
+    assert accuracy(DigitsParams(hidden=50, lr=0.5)) >= accuracy(DigitsParams()) - 0.01

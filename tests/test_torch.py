@@ -28,12 +28,18 @@ def float64():
     torch.set_default_dtype(before)
 
 
-def sheet_weights(results, lay: Layout, top: int) -> np.ndarray:
-    """(10, pixels + 1) weights and bias from the train sheet's block at `top` (1-based)."""
-    return np.array(
-        [[results.get(("train", top - 1 + k, lay.pix + j)) for j in range(lay.pixels + 1)]
-         for k in range(CLASSES)]
-    )  # fmt: skip
+def sheet_layers(results, lay: Layout, top: int) -> list[np.ndarray]:
+    """Each layer's (outputs, inputs + 1) weights and bias from the train sheet's
+    section at `top` (1-based)."""
+    shapes = ([(lay.pix, CLASSES, lay.pixels)] if not lay.hidden
+              else [(lay.w1, lay.hidden, lay.pixels), (lay.w2, CLASSES, lay.hidden)])  # fmt: skip
+    cell = results.get
+    return [
+        np.array(
+            [[cell(("train", top - 1 + k, left + j)) for j in range(cols + 1)] for k in range(rows)]
+        )
+        for left, rows, cols in shapes
+    ]
 
 
 @pytest.mark.parametrize(
@@ -41,21 +47,38 @@ def sheet_weights(results, lay: Layout, top: int) -> np.ndarray:
     [
         DigitsParams(epochs=2, batch_size=7, train=30, valid=5, seed=3),
         DigitsParams(epochs=1, batch_size=1, train=6, valid=2, lr=0.3, wd=0.05, seed=8),
+        DigitsParams(epochs=2, batch_size=8, train=24, valid=4, lr=0.5, seed=6, hidden=12),
     ],
+    ids=["logistic", "sgd", "hidden"],
 )
 def test_digits_training_equals_torch_step_by_step(params):
-    """nn.Linear + F.cross_entropy + the notebook's update: loss + wd * sum(p^2) for
-    weights and bias, then p -= lr * p.grad, from the workbook's start and batch order."""
+    """nn.Linear (or Linear, ReLU, Linear with --hidden) + F.cross_entropy + the
+    notebook's update: loss + wd * sum(p^2) for weights and biases, then
+    p -= lr * p.grad, from the workbook's start and batch order. Every gradient cell
+    and every updated parameter equals torch's."""
     _, results = compute("digits", params)
     lay = Layout(params)
     images = params.images
     x_all = torch.tensor(np.array(images.pixels[: params.train]) / lay.scale)
     y_all = torch.tensor(images.labels[: params.train])
-    start = sheet_weights(results, lay, lay.weights_top(0))
-    model = torch.nn.Linear(lay.pixels, CLASSES)
+    if params.hidden:
+        model = torch.nn.Sequential(
+            torch.nn.Linear(lay.pixels, params.hidden),
+            torch.nn.ReLU(),
+            torch.nn.Linear(params.hidden, CLASSES),
+        )
+        linears = [model[0], model[2]]
+    else:
+        model = torch.nn.Linear(lay.pixels, CLASSES)
+        linears = [model]
     with torch.no_grad():
-        model.weight.copy_(torch.tensor(start[:, :-1]))
-        model.bias.copy_(torch.tensor(start[:, -1]))
+        for linear, w in zip(linears, sheet_layers(results, lay, lay.weights_top(0))):
+            linear.weight.copy_(torch.tensor(w[:, :-1]))
+            linear.bias.copy_(torch.tensor(w[:, -1]))
+
+    def joined(pairs):
+        return [torch.cat([w, b[:, None]], dim=1).detach().numpy() for w, b in pairs]
+
     worst = 0.0
     for it in lay.iterations:
         rows = torch.tensor(it.images) - 1
@@ -63,13 +86,17 @@ def test_digits_training_equals_torch_step_by_step(params):
         loss = loss + params.wd * sum((p**2).sum() for p in model.parameters())
         model.zero_grad()
         loss.backward()
+        grads = joined((m.weight.grad, m.bias.grad) for m in linears)
+        for got, exp in zip(sheet_layers(results, lay, lay.grad_top(it)), grads):
+            np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-15)
         with torch.no_grad():
             for p in model.parameters():
                 p -= params.lr * p.grad
-        exp = torch.cat([model.weight, model.bias[:, None]], dim=1).detach().numpy()
-        got = sheet_weights(results, lay, lay.new_top(it))
-        np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-15)
-        worst = max(worst, float(np.max(np.abs(got - exp) / np.maximum(np.abs(exp), 1e-300))))
+        news = joined((m.weight, m.bias) for m in linears)
+        for got, exp in zip(sheet_layers(results, lay, lay.new_top(it)), news):
+            np.testing.assert_allclose(got, exp, rtol=1e-12, atol=1e-15)
+            rel = np.abs(got - exp) / np.maximum(np.abs(exp), 1e-300)
+            worst = max(worst, float(np.max(rel)))
     assert worst < 1e-12
 
 

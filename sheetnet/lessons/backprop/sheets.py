@@ -8,8 +8,6 @@ the parameters after the step. See layout.py for where things sit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ...engine import (
     Block,
     If,
@@ -31,6 +29,21 @@ from ...engine import (
     sumsq,
 )
 from ...engine.workbook import Chart, Series
+from ..network import (
+    back_through,
+    bias_grad,
+    cross_entropy,
+    dense,
+    gate,
+    logit_grad,
+    one_hot,
+    relu,
+    relu_slope,
+    softmax,
+    step,
+    turned,
+    weight_grad,
+)
 from .layout import (
     CLASSES,
     DATA_FIRST_ROW,
@@ -146,9 +159,7 @@ class Section:
                 s.header((top + k, lay.w2t - 1), f"h{k + 1}")
 
     def turn(self, first: bool) -> None:
-        w2 = self.w2.fixed()
-        note = NOTES["w2t"] if first else None
-        self.w2t.fill(lambda k, c: w2[c, k], note=note, number_format=NUMBER)
+        turned(self.w2t, self.w2, NOTES["w2t"] if first else None, NUMBER)
 
 
 def _train(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
@@ -225,59 +236,29 @@ def _iteration(
     label.fill(lambda i, _: y.fixed(False, False)[i, 0])
     X = Block(s, rows, lay.x, SAMPLES, INPUTS)
     X.fill(lambda i, j: x.fixed(False, False)[i, j], number_format="0.00")
-    lab = label.fixed(False, True)
 
-    def across(block: Block) -> Block:
-        return block.fixed(False, True)
+    def at(col: int, width: int) -> Block:
+        return Block(s, rows, col, SAMPLES, width)
 
-    w1, b1, w2, b2 = (part.fixed() for part in params.parts())
-    Z1 = Block(s, rows, lay.z1, SAMPLES, h)
-    Z1.fill(
-        lambda i, k: sumproduct(across(X).row(i), w1.row(k)) + b1[k, 0],
-        note=note("z1"),
-        number_format=NUMBER,
-    )
-    A1 = Block(s, rows, lay.a1, SAMPLES, h)
-    A1.fill(lambda i, k: max_(Z1[i, k], 0), note=note("a1"), number_format=NUMBER)
-    Z2 = Block(s, rows, lay.z2, SAMPLES, CLASSES)
-    Z2.fill(
-        lambda i, c: sumproduct(across(A1).row(i), w2.row(c)) + b2[c, 0],
-        note=note("z2"),
-        number_format=NUMBER,
-    )
-    M = Block(s, rows, lay.max, SAMPLES, 1)
-    M.fill(lambda i, _: max_(across(Z2).row(i)), number_format=NUMBER)
-    E = Block(s, rows, lay.e, SAMPLES, CLASSES)
-    E.fill(lambda i, c: exp(Z2[i, c] - across(M)[i, 0]), number_format=NUMBER)
-    S = Block(s, rows, lay.sum, SAMPLES, 1)
-    S.fill(lambda i, _: sum_(across(E).row(i)), number_format=NUMBER)
-    P = Block(s, rows, lay.prob, SAMPLES, CLASSES)
-    P.fill(lambda i, c: E[i, c] / across(S)[i, 0], number_format="0.000")
-    Y = Block(s, rows, lay.onehot, SAMPLES, CLASSES)
-    Y.fill(lambda i, c: If(lab[i, 0].eq(c), 1, 0))
-    L = Block(s, rows, lay.loss, SAMPLES, 1)
-    L.fill(
-        lambda i, _: -ln(index(across(P).row(i), 1, lab[i, 0] + 1)),
-        note=note("loss"),
-        number_format=NUMBER,
-    )
-    R = Block(s, rows, lay.right, SAMPLES, 1)
-    Pa = across(P)
+    Z1, A1, Z2 = at(lay.z1, h), at(lay.a1, h), at(lay.z2, CLASSES)
+    M, E, S, P = at(lay.max, 1), at(lay.e, CLASSES), at(lay.sum, 1), at(lay.prob, CLASSES)
+    Y, L, R = at(lay.onehot, CLASSES), at(lay.loss, 1), at(lay.right, 1)
+    D2, DA, RP, D1 = at(lay.dz2, CLASSES), at(lay.da1, h), at(lay.relu, h), at(lay.dz1, h)
+    dense(Z1, X, params.w1, params.b1, note("z1"), NUMBER)
+    relu(A1, Z1, note("a1"), NUMBER)
+    dense(Z2, A1, params.w2, params.b2, note("z2"), NUMBER)
+    softmax(Z2, M, E, S, P, number_format=NUMBER, prob_format="0.000")
+    one_hot(Y, label)
+    cross_entropy(L, P, label, note("loss"), NUMBER)
+    Pa, lab = P.fixed(False, True), label.fixed(False, True)
     R.fill(
         lambda i, _: If((match(max_(Pa.row(i)), Pa.row(i), 0) - 1).eq(lab[i, 0]), 1, 0),
         note=note("right"),
     )
-    D2 = Block(s, rows, lay.dz2, SAMPLES, CLASSES)
-    D2.fill(lambda i, c: (P[i, c] - Y[i, c]) / n, note=note("dz2"), number_format=GRAD)
-    w2t = params.w2t.fixed()
-    DA = Block(s, rows, lay.da1, SAMPLES, h)
-    DA.fill(
-        lambda i, k: sumproduct(across(D2).row(i), w2t.row(k)), note=note("da1"), number_format=GRAD
-    )
-    RP = Block(s, rows, lay.relu, SAMPLES, h)
-    RP.fill(lambda i, k: If(Z1[i, k] > 0, 1, 0), note=note("relu"))
-    D1 = Block(s, rows, lay.dz1, SAMPLES, h)
-    D1.fill(lambda i, k: DA[i, k] * RP[i, k], note=note("dz1"), number_format=GRAD)
+    logit_grad(D2, P, Y, n, note("dz2"), GRAD)
+    back_through(DA, D2, params.w2t, note("da1"), GRAD)
+    relu_slope(RP, Z1, note("relu"))
+    gate(D1, DA, RP, note("dz1"), GRAD)
 
     s.header((top, 3), "loss")
     s.formula((top, 4), average(L.range), number_format=NUMBER, note=note("loss"))
@@ -299,25 +280,11 @@ def _iteration(
     s.header((g_row - 1, 0), "gradient")
     grad = Section(s, lay, g_row)
     grad.headers(s, lay, "dL/d", turned=False)
-    Df, Dc = D1.fixed(True, False), D2.fixed(True, False)
-    Xc, Ac = X.fixed(True, False), A1.fixed(True, False)
     old = params
-    grad.w1.fill(
-        lambda k, j: sumproduct(Df.col(k), Xc.col(j)) + 2 * wd * old.w1[k, j],
-        note=note("dw1"),
-        number_format=GRAD,
-    )
-    grad.b1.fill(
-        lambda k, _: sum_(Df.col(k)) + 2 * wd * old.b1[k, 0], note=note("db1"), number_format=GRAD
-    )
-    grad.w2.fill(
-        lambda c, k: sumproduct(Dc.col(c), Ac.col(k)) + 2 * wd * old.w2[c, k],
-        note=note("dw2"),
-        number_format=GRAD,
-    )
-    grad.b2.fill(
-        lambda c, _: sum_(Dc.col(c)) + 2 * wd * old.b2[c, 0], note=note("db2"), number_format=GRAD
-    )
+    weight_grad(grad.w1, D1, X, old.w1, wd, note("dw1"), GRAD)
+    bias_grad(grad.b1, D1, old.b1, wd, note("db1"), GRAD)
+    weight_grad(grad.w2, D2, A1, old.w2, wd, note("dw2"), GRAD)
+    bias_grad(grad.b2, D2, old.b2, wd, note("db2"), GRAD)
 
     # the step
     n_row = lay.new_row(t)
@@ -326,14 +293,9 @@ def _iteration(
     new = Section(s, lay, n_row)
     new.headers(s, lay, "", turned=True)
     for before, g, after in zip(old.parts(), grad.parts(), new.parts()):
-        said = note("new") if before is old.w1 else None
-        after.fill(_step(before, g, lr), note=said, number_format=NUMBER)
+        step(after, before, g, lr, note("new") if before is old.w1 else None, NUMBER)
     new.turn(first=False)
     return new
-
-
-def _step(before: Block, grad: Block, lr: Ref) -> Callable[[int, int], object]:
-    return lambda i, j: before[i, j] - lr * grad[i, j]
 
 
 # -- the gradient check ---------------------------------------------------------------------

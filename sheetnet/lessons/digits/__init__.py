@@ -27,19 +27,31 @@ def key_results(p: DigitsParams) -> list[KeyResult]:
 
 def front(p: DigitsParams) -> Front:
     lay = Layout(p)
+    model = (
+        "A logistic regression (one layer, softmax, cross-entropy)"
+        if not p.hidden
+        else f"A neural network ({p.hidden} hidden ReLU units, then softmax and cross-entropy; "
+        "the notebook's Mnist_NN)"
+    )
     return Front(
         "Handwritten digits learned by SGD, every number a formula (fast.ai lesson 5)",
         [
-            f"A logistic regression (one layer, softmax, cross-entropy) learns to read "
+            f"{model} learns to read "
             f"{lay.side}x{lay.side} handwritten digits from {p.train} training images, "
             f"{p.batch_size} images per mini-batch, {len(lay.iterations)} iterations over "
             f"{p.epochs} epochs.",
             "train: each block is one iteration, from the batch's pixels to the updated "
-            "weights; valid: the model on images it never saw; templates: what each digit "
-            "learned; confusion: which digits it mixes up; draw: try your own digit.",
+            "weights"
+            + (", the backward pass through the ReLU included" if p.hidden else "")
+            + "; valid: the model on images it never saw; templates: what each "
+            + ("hidden unit" if p.hidden else "digit")
+            + " learned; confusion: which digits it mixes up; draw: try your own digit.",
         ],
         [
-            "train!C1 is the learning rate: try 0.1 or 5 and watch the loss chart below.",
+            "train!C1 is the learning rate: try 0.1 or 5 and watch the loss chart below."
+            if not p.hidden
+            else "train!C1 is the learning rate: a hidden layer wants a smaller one than "
+            "logistic regression (0.5 trains well here; 1 or more diverges).",
             "train!F1 is the weight decay; data!C2 the pixel scale.",
             "draw: type numbers into the yellow grid and watch the probabilities.",
         ],
@@ -51,6 +63,7 @@ def examples() -> list[DigitsParams]:
     return [
         DigitsParams(epochs=2, batch_size=4, train=10, valid=6, seed=1),
         DigitsParams(epochs=1, batch_size=3, train=7, valid=5, lr=0.3, wd=0.01, seed=5),
+        DigitsParams(epochs=2, batch_size=3, train=6, valid=4, lr=0.5, seed=2, hidden=4),
     ]
 
 
@@ -68,6 +81,7 @@ def strategy() -> Any:
             train=train,
             valid=draw(st.integers(1, 6)),
             seed=draw(st.integers(0, 2**31)),
+            hidden=draw(st.sampled_from([0, 0, 1, 3, 12])),
         )
 
     return params()
@@ -96,6 +110,8 @@ LESSON = Lesson(
         (("--wd", "-1"), "--wd: must not be negative"),
         (("--train", "1500", "--valid", "400"), "the data has 1,797 images"),
         (("--epochs", "20000"), "--epochs:"),
+        (("--hidden", "-1"), "--hidden: must be at least 0"),
+        (("--hidden", "5000"), "--hidden: at most 256"),
     ),
     data_regions=(
         DataRegion(

@@ -1,16 +1,20 @@
 """The digits lesson's parameters and where every block of cells sits.
 
-Sheet `train` (1-based rows): the starting weights at rows 5-14, then one block
+Sheet `train` (1-based rows): the starting weights from row 5, then one block
 per iteration:
   top        iteration, epoch, batch size and batch loss
   top+1      column headers
-  top+2..    one row per image of the batch: image, label, pixels, logits, max,
-             exp, sum, softmax, one-hot, loss, dL/dlogits
-  then       a title row and 10 rows of gradients (weights, then the bias column)
-  then       a title row and 10 rows of the weights after the update
+  top+2..    one row per image of the batch: image, label, pixels, [hidden layer:
+             z1, a1,] logits, max, exp, sum, softmax, one-hot, loss, dL/dlogits
+             [, dL/da1, ReLU', dL/dz1]
+  then       a title row and R rows of gradients (weights, then the bias column)
+  then       a title row and R rows of the weights after the update
   then       one empty row
-Columns: A image, B label, pixels from C, then the logits; weight and gradient
-rows put pixel j's weight under pixel j, and the bias under the first logit.
+Columns: A image, B label, pixels from C; weight and gradient rows put pixel j's
+weight under pixel j, and the bias right of the last pixel. Without a hidden layer
+R is 10 (a row per class). With one, W1 | b1 (a row per hidden unit), W2 | b2 (a
+row per class) and W2 turned (W2ᵀ, for the backward pass) sit side by side, and R
+is the larger of 10 and the hidden units.
 """
 
 from __future__ import annotations
@@ -36,9 +40,9 @@ from .data import Images, Table, builtin, pick, read_digits_csv, scale_of
 
 CLASSES = 10
 FIRST_WEIGHT_ROW = 5  # train!C5: class 0's first starting weight
-FIRST_BLOCK_ROW = 17
 DATA_FIRST_ROW = 5  # data!A5: the first image
 MAX_FORMULA_CELLS = 3_000_000  # a workbook a spreadsheet opens in reasonable time
+MAX_HIDDEN = 256
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,13 @@ class DigitsParams:
     train: int = param(300, kind=INT, check=at_least(1), help="training images")
     valid: int = param(200, kind=INT, check=at_least(1), help="validation images")
     seed: int = param(0, kind=INT, help="seed of the image choice, batch order and start weights")
+    hidden: int = param(
+        0,
+        kind=INT,
+        check=at_least(0),
+        help="ReLU units in a hidden layer (0: none, the notebook's Mnist_Logistic; "
+        "its Mnist_NN has 50; train it with --lr 0.5)",
+    )
     data: Images | None = param(
         None,
         kind=data_file(read_digits_csv),
@@ -65,6 +76,8 @@ class DigitsParams:
 
     def __post_init__(self) -> None:
         validate(self)
+        if self.hidden > MAX_HIDDEN:
+            raise ParamError("hidden", f"at most {MAX_HIDDEN} units, not {self.hidden}")
         if self.batch_size > self.train:
             raise ParamError(
                 "batch_size", f"{self.batch_size} is more than the {self.train} training images"
@@ -109,7 +122,7 @@ class DigitsParams:
             return NotImplemented
         return all(
             getattr(self, k) == getattr(other, k)
-            for k in ("epochs", "batch_size", "lr", "wd", "train", "valid", "seed")
+            for k in ("epochs", "batch_size", "lr", "wd", "train", "valid", "seed", "hidden")
         ) and (self.images == other.images)
 
     def __hash__(self) -> int:
@@ -133,9 +146,12 @@ class Layout:
         self.pixels = len(images.pixels[0])
         self.side = images.side
         self.scale = scale_of(images)
+        h = self.hidden = p.hidden
         # columns (0-based) of the train sheet's batch rows
         self.pix = 2
-        self.z = self.pix + self.pixels
+        self.z1 = self.pix + self.pixels  # hidden layer only
+        self.a1 = self.z1 + h
+        self.z = self.a1 + h
         self.max = self.z + CLASSES
         self.e = self.max + 1
         self.sum = self.e + CLASSES
@@ -143,7 +159,15 @@ class Layout:
         self.onehot = self.prob + CLASSES
         self.loss = self.onehot + CLASSES
         self.delta = self.loss + 1
-        self.end_col = self.delta + CLASSES
+        self.da1 = self.delta + CLASSES  # hidden layer only
+        self.relu = self.da1 + h
+        self.dz1 = self.relu + h
+        self.end_col = self.dz1 + h
+        # parameter sections: W1 | b1 (or, without a hidden layer, W | b), W2 | b2, W2ᵀ
+        self.w1 = self.pix
+        self.w2 = self.pix + self.pixels + 2
+        self.w2t = self.w2 + h + 2
+        self.rows = max(h, CLASSES)  # R
 
     @cached_property
     def orders(self) -> list[list[int]]:
@@ -153,7 +177,7 @@ class Layout:
 
     @cached_property
     def iterations(self) -> list[Iteration]:
-        out, top, b = [], FIRST_BLOCK_ROW, self.p.batch_size
+        out, top, b = [], self.first_block_row, self.p.batch_size
         for epoch, order in enumerate(self.orders):
             for start in range(0, len(order), b):
                 images = tuple(order[start : start + b])
@@ -161,15 +185,19 @@ class Layout:
                 top += self.height(len(images))
         return out
 
-    @staticmethod
-    def height(batch: int) -> int:
-        return 2 + batch + 1 + CLASSES + 1 + CLASSES + 1
+    @property
+    def first_block_row(self) -> int:
+        """1-based row of the first iteration's title."""
+        return FIRST_WEIGHT_ROW + self.rows + 2
+
+    def height(self, batch: int) -> int:
+        return 2 + batch + 1 + self.rows + 1 + self.rows + 1
 
     def grad_top(self, it: Iteration) -> int:
         return it.top + 2 + len(it.images) + 1
 
     def new_top(self, it: Iteration) -> int:
-        return self.grad_top(it) + CLASSES + 1
+        return self.grad_top(it) + self.rows + 1
 
     def weights_top(self, t: int) -> int:
         """1-based first row of the weights iteration t starts from (-1: the start)."""
@@ -184,15 +212,35 @@ class Layout:
 
     @property
     def formula_cells(self) -> int:
-        per_image = 1 + self.pixels + 4 * CLASSES + 3 + CLASSES
-        per_iteration = 2 * CLASSES * (self.pixels + 1) + 2
+        h = self.hidden
+        per_image = 1 + self.pixels + 4 * CLASSES + 3 + CLASSES + 5 * h
+        if h:
+            params = h * (self.pixels + 1) + CLASSES * (h + 1)
+            per_iteration = 2 * params + h * CLASSES + 2
+        else:
+            per_iteration = 2 * CLASSES * (self.pixels + 1) + 2
         train = sum(len(it.images) * per_image + per_iteration for it in self.iterations)
-        valid = self.p.valid * (self.pixels + 1 + self.p.epochs * (3 * CLASSES + 5))
+        valid = self.p.valid * (self.pixels + 1 + self.p.epochs * (3 * CLASSES + 5 + 2 * h))
         return train + valid
 
-    def start_weights(self) -> np.ndarray:
-        """(10, pixels + 1): small seeded weights, then the bias column (zeros)."""
+    @property
+    def epoch_cols(self) -> int:
+        """Columns of one epoch's predictions on the valid sheet: [z1, a1,] logits, max,
+        exps, sum, probabilities, prediction, loss, right."""
+        return 2 * self.hidden + 3 * CLASSES + 6
+
+    def start_weights(self) -> list[np.ndarray]:
+        """Each layer's starting weights, (outputs, inputs + 1): the bias column last
+        (zeros). Without a hidden layer small weights (the notebook's); with one,
+        He's scale for the ReLU layer, so its units start neither dead nor saturated."""
         rng = np.random.default_rng([self.p.seed, 2])
-        w = rng.normal(0.0, 0.01, (CLASSES, self.pixels))
-        w = np.vectorize(stored)(w)
-        return np.hstack([w, np.zeros((CLASSES, 1))])
+        if not self.hidden:
+            sizes = [(CLASSES, self.pixels, 0.01)]
+        else:
+            h = self.hidden
+            sizes = [(h, self.pixels, np.sqrt(2.0 / self.pixels)), (CLASSES, h, np.sqrt(1.0 / h))]
+        out = []
+        for rows, cols, scale in sizes:
+            w = np.vectorize(stored)(rng.normal(0.0, scale, (rows, cols)))
+            out.append(np.hstack([w, np.zeros((rows, 1))]))
+        return out

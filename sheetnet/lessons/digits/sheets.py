@@ -17,15 +17,27 @@ from ...engine import (
     Workbook,
     average,
     count,
-    exp,
     index,
-    ln,
     match,
     max_,
-    sum_,
     sumproduct,
 )
 from ...engine.workbook import Chart, Series
+from ..network import (
+    back_through,
+    bias_grad,
+    cross_entropy,
+    dense,
+    gate,
+    logit_grad,
+    one_hot,
+    relu,
+    relu_slope,
+    softmax,
+    step,
+    turned,
+    weight_grad,
+)
 from .layout import CLASSES, DATA_FIRST_ROW, FIRST_WEIGHT_ROW, DigitsParams, Iteration, Layout
 
 PIXEL = "0.00"
@@ -40,6 +52,18 @@ NOTES = {
     "+ 2*wd*w: the weight decay the notebook adds to every parameter's gradient",
     "new": "w - lr * gradient: the weights the next iteration starts from",
     "pixel": "the image's pixel from the data sheet, scaled to [0, 1]",
+    "bias": "dL/db = SUM(dL/dlogit of this class) + 2*wd*b",
+    "logit": "logit: SUMPRODUCT(pixels, the class's weights) + its bias",
+    "softmax": "softmax: exp over the row's sum; the row sums to 1",
+    "onehot": "one-hot target: 1 in the true class's column",
+    "z1": "z1 = SUMPRODUCT(pixels, this hidden unit's row of W1) + b1",
+    "a1": "a1 = ReLU(z1) = MAX(z1, 0): the non-linearity that makes two layers more than one",
+    "da1": "dL/da1 = SUMPRODUCT(dL/dlogits, this unit's row of W2ᵀ): the gradient sent "
+    "back through the output layer's weights",
+    "relu": "ReLU'(z1): 1 where z1 > 0, else 0",
+    "dz1": "dL/dz1 = dL/da1 * ReLU'(z1): the chain rule through the ReLU",
+    "turned": "W2 turned (W2ᵀ[k,c] = W2[c,k]): the backward pass reads W2's columns as rows, "
+    "since SUMPRODUCT pairs a row with a row",
 }
 
 
@@ -96,6 +120,54 @@ def _data_column(col: int, p: DigitsParams) -> Range:
     )
 
 
+class Section:
+    """Parameters on the train sheet: each layer's weights with its bias column right of
+    them (a row per output unit), first layer first, and with a hidden layer W2 turned
+    (W2ᵀ) for the backward pass."""
+
+    def __init__(self, s: Sheet, lay: Layout, top: int, fixed: bool = False) -> None:
+        """`top`: 0-based first row; `fixed`: absolute references (read from elsewhere)."""
+        h = lay.hidden
+        shapes = [(lay.pix, CLASSES, lay.pixels)] if not h else [
+            (lay.w1, h, lay.pixels), (lay.w2, CLASSES, h)]  # fmt: skip
+        self.layers = [Block(s, top, left, rows, cols + 1) for left, rows, cols in shapes]
+        self.turned = Block(s, top, lay.w2t, h, CLASSES) if h else None
+        if fixed:
+            self.layers = [layer.fixed() for layer in self.layers]
+            self.turned = self.turned.fixed() if self.turned else None
+
+    @staticmethod
+    def weights(layer: Block) -> Block:
+        return Block(layer.sheet, layer.top, layer.left, layer.rows, layer.cols - 1,
+                     layer.fixed_rows, layer.fixed_cols)  # fmt: skip
+
+    @staticmethod
+    def bias(layer: Block) -> Block:
+        return Block(layer.sheet, layer.top, layer.left + layer.cols - 1, layer.rows, 1,
+                     layer.fixed_rows, layer.fixed_cols)  # fmt: skip
+
+    def label_rows(self, s: Sheet, col: int | None = None) -> None:
+        """Row headers: 'class k' (and 'unit k') left of each layer."""
+        for n, layer in enumerate(self.layers):
+            unit = "class" if n == len(self.layers) - 1 else "unit"
+            at = col if col is not None and len(self.layers) == 1 else layer.left - 1
+            for k in range(layer.rows):
+                s.header((layer.top + k, at), f"{unit} {k}")
+        if self.turned is not None:
+            for k in range(self.turned.rows):
+                s.header((self.turned.top + k, self.turned.left - 1), f"unit {k}")
+
+    def headers(self, lay: Layout, first: bool) -> None:
+        if len(self.layers) == 1:
+            self.layers[0].headers([f"w{j + 1}" for j in range(lay.pixels)] + ["bias"])
+            return
+        w1, w2 = self.layers
+        w1.headers([f"W1·x{j + 1}" for j in range(lay.pixels)] + ["b1"])
+        w2.headers([f"W2·unit {k}" for k in range(lay.hidden)] + ["b2"])
+        if self.turned is not None and first:
+            self.turned.headers([f"W2ᵀ·class {c}" for c in range(CLASSES)])
+
+
 def _train(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     s = wb.add_sheet("train")
     s.label("A1", "learning rate")
@@ -107,29 +179,49 @@ def _train(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         "Every block below is one iteration: a mini-batch of training images, "
         "their predictions, the loss, the gradients and the updated weights.",
     )
-    s.header("A3", "starting weights: one row per class, one column per pixel, then the bias")
-    W = Block(s, FIRST_WEIGHT_ROW - 1, lay.pix, CLASSES, lay.pixels + 1)
-    W.headers([f"w{j + 1}" for j in range(lay.pixels)] + ["bias"])
-    W.inputs(
-        lay.start_weights(),
-        note="seeded small random weights (bias 0): the start",
-        number_format=WEIGHT,
-    )
-    for k in range(CLASSES):
-        s.header((FIRST_WEIGHT_ROW - 1 + k, 0), f"class {k}")
+    start = Section(s, lay, FIRST_WEIGHT_ROW - 1)
+    if lay.hidden:
+        s.header("A3", "starting parameters: W1 | b1 (a row per hidden unit, a column per "
+                 "pixel), W2 | b2 (a row per class), and W2 turned")  # fmt: skip
+    else:
+        s.header("A3", "starting weights: one row per class, one column per pixel, then the bias")
+    start.headers(lay, first=True)
+    for layer, values in zip(start.layers, lay.start_weights()):
+        layer.inputs(
+            values,
+            note="seeded small random weights (bias 0): the start"
+            if not lay.hidden
+            else "seeded random weights, He's scale (biases 0): the start",
+            number_format=WEIGHT,
+        )
+    start.label_rows(s, col=0)
+    if start.turned is not None:
+        turned(start.turned, Section.weights(start.layers[1]), NOTES["turned"], WEIGHT)
     scale = Ref("data", 1, 2, True, True)
+    params = start
     for it in lay.iterations:
-        W = _iteration(s, p, lay, it, W, lr.fixed(), wd.fixed(), scale)
+        params = _iteration(s, p, lay, it, params, lr.fixed(), wd.fixed(), scale)
     s.freeze = (0, 2)
     s.width(0, 9.0, 1)
-    s.width(lay.pix, 6.5, lay.end_col)
+    s.width(lay.pix, 6.5, max(lay.end_col, lay.w2t + CLASSES if lay.hidden else 0))
 
 
 def _iteration(
-    s: Sheet, p: DigitsParams, lay: Layout, it: Iteration, W: Block, lr: Ref, wd: Ref, scale: Ref
-) -> Block:
-    """One iteration's block; returns the block of weights it ends with."""
+    s: Sheet,
+    p: DigitsParams,
+    lay: Layout,
+    it: Iteration,
+    params: Section,
+    lr: Ref,
+    wd: Ref,
+    scale: Ref,
+) -> Section:
+    """One iteration's block; returns the section of parameters it ends with."""
     first = it.number == 0
+
+    def note(key: str) -> str | None:
+        return NOTES[key] if first else None
+
     top, n = it.top - 1, len(it.images)
     s.header((top, 0), "iteration")
     s.set((top, 1), float(it.number + 1), Role.HEADER)
@@ -138,9 +230,12 @@ def _iteration(
     s.header((top, 4), "batch size")
     s.header((top, 6), "batch loss")
     rows = top + 2
+    h = lay.hidden
     heads = (
         ["image", "label"]
         + [f"x{j + 1}" for j in range(lay.pixels)]
+        + [f"z1·unit {k}" for k in range(h)]
+        + [f"a1·unit {k}" for k in range(h)]
         + [f"logit {k}" for k in range(CLASSES)]
         + ["max"]
         + [f"exp {k}" for k in range(CLASSES)]
@@ -149,6 +244,9 @@ def _iteration(
         + [f"y {k}" for k in range(CLASSES)]
         + ["loss"]
         + [f"dL/dlogit {k}" for k in range(CLASSES)]
+        + [f"dL/da1·unit {k}" for k in range(h)]
+        + [f"ReLU'·unit {k}" for k in range(h)]
+        + [f"dL/dz1·unit {k}" for k in range(h)]
     )
     for j, text in enumerate(heads):
         s.header((top + 1, j), text)
@@ -161,58 +259,48 @@ def _iteration(
     img = image.fixed(False, True)
     label = Block(s, rows, 1, n, 1)
     label.fill(lambda i, _: index(_data_column(3, p), img[i, 0], 1))
-    lab = label.fixed(False, True)
     s.formula((top, 5), count(image.range))
     batch = Ref(s.name, top, 5, True, True)
-    X = Block(s, rows, lay.pix, n, lay.pixels)
+
+    def at(col: int, width: int) -> Block:
+        return Block(s, rows, col, n, width)
+
+    X = at(lay.pix, lay.pixels)
     X.fill(
         lambda i, j: index(_data_column(4 + j, p), img[i, 0], 1) / scale,
-        note=NOTES["pixel"] if first else None,
+        note=note("pixel"),
         number_format=PIXEL,
     )
-    Wr = Block(s, W.top, W.left, CLASSES, lay.pixels)
-    Wp = Wr.fixed()
-    Wb = Block(s, W.top, W.left + lay.pixels, CLASSES, 1).fixed()
-    Z = Block(s, rows, lay.z, n, CLASSES)
-    Z.fill(
-        lambda i, k: sumproduct(X.fixed(False, True).row(i), Wp.row(k)) + Wb[k, 0],
-        note="logit: SUMPRODUCT(pixels, the class's weights) + its bias" if first else None,
-        number_format=WEIGHT,
+    W, b = Section.weights, Section.bias
+    out_layer = params.layers[-1]
+    inputs = X  # of the output layer
+    if h:
+        Z1, A1 = at(lay.z1, h), at(lay.a1, h)
+        dense(Z1, X, W(params.layers[0]), b(params.layers[0]), note("z1"), WEIGHT)
+        relu(A1, Z1, note("a1"), WEIGHT)
+        inputs = A1
+    Z, M, E, S = at(lay.z, CLASSES), at(lay.max, 1), at(lay.e, CLASSES), at(lay.sum, 1)
+    P, Y, L, D = (
+        at(lay.prob, CLASSES),
+        at(lay.onehot, CLASSES),
+        at(lay.loss, 1),
+        at(lay.delta, CLASSES),
     )
-    M = Block(s, rows, lay.max, n, 1)
-    M.fill(
-        lambda i, _: max_(Z.fixed(False, True).row(i)),
-        note=NOTES["max"] if first else None,
-        number_format=WEIGHT,
-    )
-    E = Block(s, rows, lay.e, n, CLASSES)
-    E.fill(lambda i, k: exp(Z[i, k] - M.fixed(False, True)[i, 0]), number_format=PROB)
-    S = Block(s, rows, lay.sum, n, 1)
-    S.fill(lambda i, _: sum_(E.fixed(False, True).row(i)), number_format=PROB)
-    P = Block(s, rows, lay.prob, n, CLASSES)
-    P.fill(
-        lambda i, k: E[i, k] / S.fixed(False, True)[i, 0],
-        number_format=PROB,
-        note="softmax: exp over the row's sum; the row sums to 1" if first else None,
-    )
-    Y = Block(s, rows, lay.onehot, n, CLASSES)
-    Y.fill(
-        lambda i, k: If(lab[i, 0].eq(k), 1, 0),
-        note="one-hot target: 1 in the true class's column" if first else None,
-    )
-    L = Block(s, rows, lay.loss, n, 1)
-    L.fill(
-        lambda i, _: -ln(index(P.fixed(False, True).row(i), 1, lab[i, 0] + 1)),
-        note=NOTES["loss"] if first else None,
-        number_format=WEIGHT,
-    )
+    dense(Z, inputs, W(out_layer), b(out_layer), note("logit"), WEIGHT)
+    softmax(Z, M, E, S, P, {"max": NOTES["max"], "softmax": NOTES["softmax"]} if first else None,
+            number_format=WEIGHT, prob_format=PROB)  # fmt: skip
+    one_hot(Y, label, note("onehot"))
+    cross_entropy(L, P, label, note("loss"), WEIGHT)
     s.formula((top, 7), average(L.range), number_format=WEIGHT)
-    D = Block(s, rows, lay.delta, n, CLASSES)
-    D.fill(
-        lambda i, k: (P[i, k] - Y[i, k]) / batch,
-        note=NOTES["delta"] if first else None,
-        number_format=WEIGHT,
-    )
+    logit_grad(D, P, Y, batch, note("delta"), WEIGHT)
+    deltas = [D]  # dL/d(each layer's outputs), last layer first
+    if h:
+        DA, RP, D1 = at(lay.da1, h), at(lay.relu, h), at(lay.dz1, h)
+        back_through(DA, D, params.turned, note("da1"), WEIGHT)  # type: ignore[arg-type]
+        relu_slope(RP, Z1, note("relu"))
+        gate(D1, DA, RP, note("dz1"), WEIGHT)
+        deltas.append(D1)
+    layer_inputs = [X] if not h else [X, A1]
 
     g_top = lay.grad_top(it) - 1
     s.header((g_top - 1, 0), "gradient")
@@ -220,45 +308,39 @@ def _iteration(
         (g_top - 1, 2),
         "dL/dw for each weight (and dL/db in the bias column), weight decay included",
     )
-    G = Block(s, g_top, lay.pix, CLASSES, lay.pixels)
-    Df, Xc = D.fixed(), X.fixed(True, False)
-    G.fill(
-        lambda k, j: sumproduct(Df.col(k), Xc.col(j)) + 2 * wd * Wr[k, j],
-        note=NOTES["grad"] if first else None,
-        number_format=WEIGHT,
-    )
-    Gb = Block(s, g_top, lay.pix + lay.pixels, CLASSES, 1)
-    Gb.fill(
-        lambda k, _: sum_(Df.col(k)) + 2 * wd * Wb.fixed(False, False)[k, 0],
-        note="dL/db = SUM(dL/dlogit of this class) + 2*wd*b" if first else None,
-        number_format=WEIGHT,
-    )
+    grad = Section(s, lay, g_top)
+    for old, g, delta, x in zip(params.layers, grad.layers, reversed(deltas), layer_inputs):
+        said = old is params.layers[0]
+        weight_grad(W(g), delta, x, W(old), wd, note("grad") if said else None, WEIGHT)
+        bias_grad(b(g), delta, b(old), wd, note("bias") if said else None, WEIGHT)
     n_top = lay.new_top(it) - 1
     s.header((n_top - 1, 0), "new weights")
     s.label((n_top - 1, 2), f"after iteration {it.number + 1}: w - lr * gradient")
-    new = Block(s, n_top, lay.pix, CLASSES, lay.pixels + 1)
-    old = Block(s, W.top, W.left, CLASSES, lay.pixels + 1)
-    grad = Block(s, g_top, lay.pix, CLASSES, lay.pixels + 1)
-    new.fill(
-        lambda k, j: old[k, j] - lr * grad[k, j],
-        note=NOTES["new"] if first else None,
-        number_format=WEIGHT,
-    )
-    for k in range(CLASSES):
-        s.header((g_top + k, 1), f"class {k}")
-        s.header((n_top + k, 1), f"class {k}")
+    new = Section(s, lay, n_top)
+    for old, g, after in zip(params.layers, grad.layers, new.layers):
+        step(after, old, g, lr, note("new") if old is params.layers[0] else None, WEIGHT)
+    if new.turned is not None:
+        turned(new.turned, W(new.layers[1]), None, WEIGHT)
+        new.turned.headers([f"W2ᵀ·class {c}" for c in range(CLASSES)])
+    if h:
+        grad.headers(lay, first=False)
+        new.headers(lay, first=False)
+    grad.label_rows(s, col=1)
+    new.label_rows(s, col=1)
     return new
 
 
-def _final_weights(wb: Workbook, lay: Layout, epoch: int | None = None) -> Block:
-    """The weights after the last iteration (of `epoch`), absolute references."""
+def _final(wb: Workbook, lay: Layout, epoch: int | None = None) -> Section:
+    """The parameters after the last iteration (of `epoch`), absolute references."""
     it = lay.iterations[-1] if epoch is None else lay.last_of_epoch(epoch)
-    return Block(wb["train"], lay.new_top(it) - 1, lay.pix, CLASSES, lay.pixels + 1).fixed()
+    return Section(wb["train"], lay, lay.new_top(it) - 1, fixed=True)
 
 
-def prediction_heads(*tail: str) -> list[str]:
+def prediction_heads(lay: Layout, *tail: str) -> list[str]:
     """Headers of the columns `_predict` writes."""
     return [
+        *(f"z1·unit {k}" for k in range(lay.hidden)),
+        *(f"a1·unit {k}" for k in range(lay.hidden)),
         *(f"logit {k}" for k in range(CLASSES)),
         "max",
         *(f"exp {k}" for k in range(CLASSES)),
@@ -275,27 +357,26 @@ def _predict(
     n: int,
     left: int,
     pixels: Block,
-    W: Block,
+    params: Section,
     label: Block | None,
 ) -> dict[str, Block]:
-    """Logits, stable softmax, loss and prediction for `n` images whose scaled pixels are
-    `pixels`, with weights `W` (10 x pixels+1), placed from column `left`."""
+    """[Hidden layer,] logits, stable softmax, loss and prediction for `n` images whose
+    scaled pixels are `pixels`, with parameters `params`, placed from column `left`."""
+    W, b = Section.weights, Section.bias
+    inputs = pixels
+    if lay.hidden:
+        Z1 = Block(s, rows, left, n, lay.hidden)
+        dense(Z1, pixels, W(params.layers[0]), b(params.layers[0]), number_format=WEIGHT)
+        A1 = Z1.right(0, lay.hidden)
+        relu(A1, Z1, number_format=WEIGHT)
+        inputs, left = A1, left + 2 * lay.hidden
     Z = Block(s, rows, left, n, CLASSES)
-    Z.fill(
-        lambda i, k: (
-            sumproduct(pixels.fixed(False, True).row(i), Range(W[k, 0], W[k, lay.pixels - 1]))
-            + W[k, lay.pixels]
-        ),
-        number_format=WEIGHT,
-    )
+    dense(Z, inputs, W(params.layers[-1]), b(params.layers[-1]), number_format=WEIGHT)
     M = Z.right(0, 1)
-    M.fill(lambda i, _: max_(Z.fixed(False, True).row(i)), number_format=WEIGHT)
     E = M.right(0, CLASSES)
-    E.fill(lambda i, k: exp(Z[i, k] - M.fixed(False, True)[i, 0]), number_format=PROB)
     S = E.right(0, 1)
-    S.fill(lambda i, _: sum_(E.fixed(False, True).row(i)), number_format=PROB)
     P = S.right(0, CLASSES)
-    P.fill(lambda i, k: E[i, k] / S.fixed(False, True)[i, 0], number_format=PROB)
+    softmax(Z, M, E, S, P, number_format=WEIGHT, prob_format=PROB)
     pred = P.right(0, 1)
     Pf = P.fixed(False, True)
     pred.fill(lambda i, _: match(max_(Pf.row(i)), Pf.row(i), 0) - 1)
@@ -303,7 +384,7 @@ def _predict(
     if label is not None:
         lab = label.fixed(False, True)
         loss = pred.right(0, 1)
-        loss.fill(lambda i, _: -ln(index(Pf.row(i), 1, lab[i, 0] + 1)), number_format=WEIGHT)
+        cross_entropy(loss, P, label, number_format=WEIGHT)
         right = loss.right(0, 1)
         right.fill(lambda i, _: If(pred.fixed(False, True)[i, 0].eq(lab[i, 0]), 1, 0))
         out |= {"loss": loss, "correct": right}
@@ -313,12 +394,9 @@ def _predict(
 VALID_FIRST_ROW = 6  # valid!A6: the first validation image
 
 
-EPOCH_COLS = 3 * CLASSES + 6  # logits, max, exps, sum, probabilities, prediction, loss, right
-
-
 def valid_left(lay: Layout, epoch: int) -> int:
     """0-based first column of epoch `epoch`'s predictions on the valid sheet."""
-    return lay.pix + lay.pixels + 1 + epoch * (EPOCH_COLS + 1)
+    return lay.pix + lay.pixels + 1 + epoch * (lay.epoch_cols + 1)
 
 
 def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
@@ -343,7 +421,7 @@ def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     )
     for epoch in range(p.epochs):
         left = valid_left(lay, epoch)
-        out = _predict(s, lay, rows, m, left, pixels, _final_weights(wb, lay, epoch), label)
+        out = _predict(s, lay, rows, m, left, pixels, _final(wb, lay, epoch), label)
         s.header((0, left), f"after epoch {epoch + 1}")
         s.header((1, left), "loss")
         s.formula(
@@ -359,7 +437,7 @@ def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
             number_format="0.0%",
             note="the share of images predicted right" if epoch == 0 else None,
         )
-        heads = prediction_heads("prediction", "loss", "correct")
+        heads = prediction_heads(lay, "prediction", "loss", "correct")
         for j, text in enumerate(heads):
             s.header((rows - 1, left + j), text)
     s.freeze = (rows, 2)
@@ -404,16 +482,20 @@ def charts(p: DigitsParams) -> list[Chart]:
 
 def _templates(wb: Workbook, lay: Layout) -> None:
     s = wb.add_sheet("templates")
+    units = lay.hidden or CLASSES
     s.label(
         "A1",
         "Each digit's learned weights drawn as an image: red pixels raise the "
-        "digit's logit, blue ones lower it.",
+        "digit's logit, blue ones lower it."
+        if not lay.hidden
+        else "Each hidden unit's learned weights drawn as an image: red pixels switch the "
+        "unit on, blue ones off. The output layer combines these detectors into digits.",
     )
-    W = _final_weights(wb, lay)
+    W = Section.weights(_final(wb, lay).layers[0])
     side = lay.side
-    for k in range(CLASSES):
+    for k in range(units):
         top, left = 3 + (k // 5) * (side + 2), 1 + (k % 5) * (side + 1)
-        s.header((top - 1, left), f"digit {k}")
+        s.header((top - 1, left), f"{'unit' if lay.hidden else 'digit'} {k}")
         grid = Block(s, top, left, side, side)
         grid.fill(lambda r, c, k=k: W[k, r * side + c], number_format=";;;")
         s.color_scales.append((top, left, top + side - 1, left + side - 1, True))
@@ -433,7 +515,7 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     labels = Range(
         Ref("valid", rows, 1, True, True), Ref("valid", rows + p.valid - 1, 1, True, True)
     )
-    pred_col = left + 3 * CLASSES + 2  # after logits, max, exps, sum and probabilities
+    pred_col = left + 2 * lay.hidden + 3 * CLASSES + 2  # after [z1, a1,] logits, max, exps, sum, p
     preds = Range(
         Ref("valid", rows, pred_col, True, True),
         Ref("valid", rows + p.valid - 1, pred_col, True, True),
@@ -474,8 +556,8 @@ def _draw(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     flat = Block(s, top + 1, lay.pix, 1, lay.pixels)
     scale = Ref("data", 1, 2, True, True)
     flat.fill(lambda _, j: grid.fixed()[j // side, j % side] / scale, number_format=PIXEL)
-    out = _predict(s, lay, top + 4, 1, lay.pix, flat, _final_weights(wb, lay), None)
-    heads = prediction_heads("prediction")
+    out = _predict(s, lay, top + 4, 1, lay.pix, flat, _final(wb, lay), None)
+    heads = prediction_heads(lay, "prediction")
     for j, text in enumerate(heads):
         s.header((top + 3, lay.pix + j), text)
     s.header((top + 4, 0), "your digit")
