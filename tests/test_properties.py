@@ -90,8 +90,8 @@ def grow(children: st.SearchStrategy[Expr]) -> st.SearchStrategy[Expr]:
         st.builds(BinOp, st.sampled_from("+-*/^"), children, children),
         st.builds(Neg, children),
         st.builds(Paren, children),
-        st.builds(lambda f, x: Call(f, x), st.sampled_from(["EXP", "LN", "SQRT", "ABS", "LOG"]),
-                  children),
+        st.builds(lambda f, x: Call(f, x), st.sampled_from(["EXP", "LN", "SQRT", "ABS", "LOG",
+                                                           "INT", "COS"]), children),
         st.builds(lambda x, b: Call("LOG", x, b), children, children),
         st.builds(lambda f, r: Call(f, r), st.sampled_from(["SUM", "SUMSQ", "AVERAGE", "MAX",
                                                            "MIN", "COUNT"]), rng),
@@ -112,6 +112,7 @@ CORNERS = [
     Call("LN", Const(0.0)), BinOp("*", Const(1e300), Const(1e300)),
     Call("LOG", Const(8.0), Const(1.0)), BinOp("-", _two, BinOp("-", _two, _two)),
     Call("INDEX", Range(Ref("in", 0, 0), Ref("in", 2, 0)), 7.0, 1.0),
+    Call("INT", Const(-1.5)), Call("COS", BinOp("*", Call("PI"), Const(0.25))), Call("NA"),
 ]  # fmt: skip
 
 

@@ -170,6 +170,8 @@ _NAMESPACE = {
     "_ln": math.log,
     "_log10": math.log10,
     "_sqrt": math.sqrt,
+    "_cos": math.cos,
+    "_int": lambda x: float(math.floor(x)),
     "_col": _col,
     "_row": _row,
     "_rect": _rect,
@@ -182,7 +184,8 @@ _NAMESPACE = {
     "_match0": _match0,
     **{name: _compare(op) for op, name in _CMP_NAMES.items()},
 }
-_FUNCTIONS = {"EXP": "_exp", "LN": "_ln", "SQRT": "_sqrt", "ABS": "abs"}
+_FUNCTIONS = {"EXP": "_exp", "LN": "_ln", "SQRT": "_sqrt", "ABS": "abs", "COS": "_cos",
+              "INT": "_int"}  # fmt: skip
 
 Layout = dict[str, tuple[int, int]]  # sheet -> (position in the value lists, width)
 
@@ -299,6 +302,8 @@ class _Writer:
     def call(self, e: Call) -> str:
         if e.name == "LOG" and len(e.args) == 1:
             return f"_log10({self.checked(e.args[0])})"
+        if e.name == "PI":
+            return repr(math.pi)
         if e.name in _FUNCTIONS:
             return f"{_FUNCTIONS[e.name]}({self.checked(e.args[0])})"
         if e.name in ("SUM", "MAX", "MIN"):

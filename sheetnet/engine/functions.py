@@ -217,6 +217,24 @@ def INDEX(within: Arg, row: Arg, col: Arg | None = None) -> Value:
     return within.at(r - 1, c - 1)
 
 
+def _int(x: float) -> Value:
+    """INT: rounds down, toward minus infinity (INT(-1.5) is -2)."""
+    return float(math.floor(x))
+
+
+def _cos(x: float) -> Value:
+    return math.cos(x)
+
+
+def PI() -> Value:
+    return math.pi
+
+
+def NA_() -> Value:
+    """NA(): the #N/A error, which charts show as a gap."""
+    return NA
+
+
 def ABS(x: Arg) -> Value:
     x = _number_arg(x)
     return x if type(x) is ExcelError else abs(x)  # type: ignore[arg-type]
@@ -242,6 +260,10 @@ FUNCTIONS: dict[str, Function] = {
         Function("LOG", LOG, 1, 2),
         Function("SQRT", _unary(_sqrt), 1, 1, elementwise=True),
         Function("ABS", ABS, 1, 1, elementwise=True),
+        Function("INT", _unary(_int), 1, 1, elementwise=True),
+        Function("COS", _unary(_cos), 1, 1, elementwise=True),
+        Function("PI", PI, 0, 0),
+        Function("NA", NA_, 0, 0),
         Function("SUM", SUM, 1, None),
         Function("SUMSQ", SUMSQ, 1, None),
         Function("SUMPRODUCT", SUMPRODUCT, 1, None, array_args=True),
