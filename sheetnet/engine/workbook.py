@@ -44,6 +44,7 @@ class Series:
     name: str
     categories: tuple[str, int, int, int, int]
     values: tuple[str, int, int, int, int]
+    marker: bool = False  # points marked, no line (a single point a chart should show)
 
 
 @dataclass(frozen=True)

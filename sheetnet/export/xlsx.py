@@ -264,7 +264,11 @@ def _charts(book: xlsxwriter.Workbook, ws: Worksheet, sheet: Sheet) -> None:
                     "name": series.name,
                     "categories": list(series.categories),
                     "values": list(series.values),
-                    "marker": {"type": "none"},
+                    **(
+                        {"marker": {"type": "diamond", "size": 9}, "line": {"none": True}}
+                        if series.marker
+                        else {"marker": {"type": "none"}}
+                    ),
                 }
             )
         chart.set_title({"name": spec.title})

@@ -5,7 +5,7 @@ A new lesson is a folder with a `LESSON` (see contract.py) and one line below.
 
 from __future__ import annotations
 
-from . import backprop, digits, entropy, graddesc
+from . import backprop, digits, entropy, graddesc, optimizers
 from .contract import Lesson
 
 LESSONS: dict[str, Lesson] = {
@@ -15,6 +15,7 @@ LESSONS: dict[str, Lesson] = {
         graddesc.LESSON,
         digits.LESSON,
         backprop.LESSON,
+        optimizers.LESSON,
     )
 }
 

@@ -61,16 +61,19 @@ def backward(
     return {"onehot": onehot, "dz2": dz2, "da1": da1, "relu": relu, "dz1": dz1}, grad
 
 
-def train(p: BackpropParams) -> list[dict]:
-    """Every iteration's columns, gradients and new parameters, from the start."""
+def train(p: BackpropParams, lrs: tuple[float, float] | None = None) -> list[dict]:
+    """Every iteration's columns, gradients and new parameters, from the start; `lrs`:
+    the hidden and the output layer's learning rates (default: p.lr for both)."""
     x, y = samples(p.seed)
-    lr, wd = stored(p.lr), stored(p.wd)
+    wd = stored(p.wd)
+    hidden, output = lrs or (stored(p.lr), stored(p.lr))
+    rates = (hidden, hidden, output, output)
     w = start_parameters(p)
     steps = []
     for _ in range(p.iterations):
         f = forward(x, y, w)
         b, g = backward(x, y, w, f, wd)
-        new = Parameters(*(a - lr * d for a, d in zip(_parts(w), _parts(g))))
+        new = Parameters(*(a - lr * d for a, d, lr in zip(_parts(w), _parts(g), rates)))
         mean = total(f["loss"]) / SAMPLES
         objective = mean + wd * total(w.flat() ** 2)
         steps.append(f | b | {"start": w, "grad": g, "new": new, "mean": mean,
@@ -101,38 +104,53 @@ def expected_cells(p: BackpropParams) -> Cells:
     x, y = samples(p.seed)
     cells: Cells = {("data", "C2"): float(SAMPLES)}
     steps = train(p)
+    cells.update(train_cells(p, None, "train", steps))
+    for t, st in enumerate(steps):
+        cells["progress", render(t + 1, 1)] = float(st["mean"])
+        cells["progress", render(t + 1, 2)] = float(st["objective"])
+        cells["progress", render(t + 1, 3)] = float(st["accuracy"])
+    _gradcheck(cells, p, lay, x, y, steps[0]["start"].flat(), steps[0]["grad"].flat())
+    return cells
+
+
+def train_cells(
+    p: BackpropParams,
+    lrs: tuple[float, float] | None,
+    sheet: str,
+    steps: list[dict] | None = None,
+) -> Cells:
+    """The formula cells of a training sheet named `sheet`."""
+    lay = Layout(p)
+    x, y = samples(p.seed)
+    steps = steps or train(p, lrs)
+    cells: Cells = {}
     for t, st in enumerate(steps):
         top, rows = lay.top(t), lay.sample_row(t)
-        cells["train", render(top, 4)] = float(st["mean"])
-        cells["train", render(top, 7)] = float(st["objective"])
-        cells["train", render(top, 10)] = float(st["accuracy"])
-        put(cells, "train", rows, 1, y[:, None].astype(float))
-        put(cells, "train", rows, lay.x, x)
+        cells[sheet, render(top, 4)] = float(st["mean"])
+        cells[sheet, render(top, 7)] = float(st["objective"])
+        cells[sheet, render(top, 10)] = float(st["accuracy"])
+        put(cells, sheet, rows, 1, y[:, None].astype(float))
+        put(cells, sheet, rows, lay.x, x)
         for key, col in (("z1", lay.z1), ("a1", lay.a1), ("z2", lay.z2), ("max", lay.max),
                          ("exp", lay.e), ("sum", lay.sum), ("p", lay.prob),
                          ("onehot", lay.onehot), ("loss", lay.loss), ("right", lay.right),
                          ("dz2", lay.dz2), ("da1", lay.da1), ("relu", lay.relu),
                          ("dz1", lay.dz1)):  # fmt: skip
             values = st[key]
-            put(cells, "train", rows, col, values if values.ndim == 2 else values[:, None])
-        _section(cells, lay, lay.grad_row(t), st["grad"], turned=False)
-        _section(cells, lay, lay.new_row(t), st["new"], turned=True)
-        cells["progress", render(t + 1, 1)] = float(st["mean"])
-        cells["progress", render(t + 1, 2)] = float(st["objective"])
-        cells["progress", render(t + 1, 3)] = float(st["accuracy"])
-    start = steps[0]["start"]
-    put(cells, "train", lay.params_row(0), lay.w2t, start.w2.T)
-    _gradcheck(cells, p, lay, x, y, start.flat(), steps[0]["grad"].flat())
+            put(cells, sheet, rows, col, values if values.ndim == 2 else values[:, None])
+        _section(cells, sheet, lay, lay.grad_row(t), st["grad"], turned=False)
+        _section(cells, sheet, lay, lay.new_row(t), st["new"], turned=True)
+    put(cells, sheet, lay.params_row(0), lay.w2t, steps[0]["start"].w2.T)
     return cells
 
 
-def _section(cells: Cells, lay: Layout, row: int, w: Parameters, turned: bool) -> None:
-    put(cells, "train", row, lay.w1, w.w1)
-    put(cells, "train", row, lay.b1, w.b1[:, None])
-    put(cells, "train", row, lay.w2, w.w2)
-    put(cells, "train", row, lay.b2, w.b2[:, None])
+def _section(cells: Cells, sheet: str, lay: Layout, row: int, w: Parameters, turned: bool) -> None:
+    put(cells, sheet, row, lay.w1, w.w1)
+    put(cells, sheet, row, lay.b1, w.b1[:, None])
+    put(cells, sheet, row, lay.w2, w.w2)
+    put(cells, sheet, row, lay.b2, w.b2[:, None])
     if turned:
-        put(cells, "train", row, lay.w2t, w.w2.T)
+        put(cells, sheet, row, lay.w2t, w.w2.T)
 
 
 def _gradcheck(

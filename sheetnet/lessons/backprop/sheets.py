@@ -8,6 +8,8 @@ the parameters after the step. See layout.py for where things sit.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ...engine import (
     Block,
     If,
@@ -86,15 +88,16 @@ def build(params: BackpropParams | None = None) -> Workbook:
     p = params or BackpropParams()
     lay = Layout(p)
     wb = Workbook(title="backprop")
-    _data(wb, p)
-    _train(wb, p, lay)
+    add_points(wb, p)
+    train_network(wb, p, lay)
     _gradcheck(wb, p, lay)
     _progress(wb, p, lay)
     return wb
 
 
-def _data(wb: Workbook, p: BackpropParams) -> None:
-    s = wb.add_sheet("data")
+def add_points(wb: Workbook, p: BackpropParams, name: str = "data") -> None:
+    """The sheet of samples (points of the plane and their classes)."""
+    s = wb.add_sheet(name)
     s.label(
         "A1",
         "Eight points in the plane and their class: 0 near the centre, 1 above, 2 below. "
@@ -114,10 +117,10 @@ def _data(wb: Workbook, p: BackpropParams) -> None:
     s.width(0, 9.0, 3)
 
 
-def _data_block(wb: Workbook) -> tuple[Block, Block]:
+def _data_block(wb: Workbook, name: str = "data") -> tuple[Block, Block]:
     """The samples' inputs and labels on the data sheet, absolute references."""
-    x = Block(wb["data"], DATA_FIRST_ROW, 1, SAMPLES, INPUTS).fixed()
-    y = Block(wb["data"], DATA_FIRST_ROW, 1 + INPUTS, SAMPLES, 1).fixed()
+    x = Block(wb[name], DATA_FIRST_ROW, 1, SAMPLES, INPUTS).fixed()
+    y = Block(wb[name], DATA_FIRST_ROW, 1 + INPUTS, SAMPLES, 1).fixed()
     return x, y
 
 
@@ -162,10 +165,27 @@ class Section:
         turned(self.w2t, self.w2, NOTES["w2t"] if first else None, NUMBER)
 
 
-def _train(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
-    s = wb.add_sheet("train")
-    s.label("A1", "learning rate")
-    lr = s.input("C1", p.lr, note="lr: change it and every iteration below is recomputed")
+Rates = Callable[[Sheet], tuple[Ref, Ref]]
+
+
+def train_network(
+    wb: Workbook,
+    p: BackpropParams,
+    lay: Layout,
+    name: str = "train",
+    points: str = "data",
+    rates: Rates | None = None,
+) -> None:
+    """The training sheet. `rates` writes the learning rates of the hidden and the
+    output layer (rows 1 and 2, columns A to C) and returns their cells; by default
+    one rate, an input at C1, drives both."""
+    s = wb.add_sheet(name)
+    if rates is None:
+        s.label("A1", "learning rate")
+        lr = s.input("C1", p.lr, note="lr: change it and every iteration below is recomputed")
+        lrs = (lr.fixed(), lr.fixed())
+    else:
+        lrs = tuple(r.fixed() for r in rates(s))  # type: ignore[assignment]
     s.label("D1", "weight decay")
     wd = s.input("F1", p.wd, note="wd: each gradient gets 2*wd*p added")
     s.label(
@@ -181,11 +201,11 @@ def _train(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     for part, values in zip(start.parts(), (w.w1, w.b1[:, None], w.w2, w.b2[:, None])):
         part.inputs(values, note="seeded starting parameters (biases 0)", number_format=NUMBER)
     start.turn(first=True)
-    x, y = _data_block(wb)
-    samples_cell = Ref("data", 1, 2, True, True)
+    x, y = _data_block(wb, points)
+    samples_cell = Ref(points, 1, 2, True, True)
     params = start
     for t in range(p.iterations):
-        params = _iteration(s, lay, t, params, x, y, lr.fixed(), wd.fixed(), samples_cell)
+        params = _iteration(s, lay, t, params, x, y, lrs, wd.fixed(), samples_cell)
     s.freeze = (0, 2)
     s.width(0, 10.0, 1)
     s.width(2, 10.5, lay.end_col)
@@ -198,7 +218,7 @@ def _iteration(
     params: Section,
     x: Block,
     y: Block,
-    lr: Ref,
+    lr: tuple[Ref, Ref],
     wd: Ref,
     n: Ref,
 ) -> Section:
@@ -292,8 +312,9 @@ def _iteration(
     s.label((n_row - 1, 1), f"after step {t + 1}")
     new = Section(s, lay, n_row)
     new.headers(s, lay, "", turned=True)
-    for before, g, after in zip(old.parts(), grad.parts(), new.parts()):
-        step(after, before, g, lr, note("new") if before is old.w1 else None, NUMBER)
+    rates = (lr[0], lr[0], lr[1], lr[1])  # W1 and b1: the hidden layer's; W2, b2: the output's
+    for before, g, after, rate in zip(old.parts(), grad.parts(), new.parts(), rates):
+        step(after, before, g, rate, note("new") if before is old.w1 else None, NUMBER)
     new.turn(first=False)
     return new
 

@@ -1,0 +1,121 @@
+"""optimizers: torch.optim's optimizers on graddesc's line, weight decay, and the
+learning-rate tricks of fast.ai lesson 5 (lr_find, 1cycle, discriminative rates)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...engine import address
+from ..contract import DataRegion, KeyResult, Lesson
+from ..kit import Front
+from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
+from .sheets import build, charts
+
+__all__ = ["LESSON", "OptimizersParams"]
+
+
+def key_results(p: OptimizersParams) -> list[KeyResult]:
+    last = 2 + p.iterations  # race: the last step's row (0-based)
+    k = len(OPTIMIZERS)
+    out = [
+        KeyResult(f"{name}: last batch loss, own lr", "race", address.render(last, 1 + j))
+        for j, name in enumerate(OPTIMIZERS)
+    ]
+    out += [
+        KeyResult(f"{name}: last batch loss, shared lr", "race", address.render(last, 2 + k + j))
+        for j, name in enumerate(OPTIMIZERS)
+    ]
+    out += [
+        KeyResult("lr_find: suggested learning rate", "lr_find", "O3", "0.00E+00"),
+        KeyResult("one_cycle: last batch loss", "one_cycle",
+                  address.render(RUN_TOP + p.iterations - 1, 5 + p.batch_size)),
+    ]  # fmt: skip
+    return out
+
+
+def front(p: OptimizersParams) -> Front:
+    return Front(
+        "Optimizers as PyTorch runs them, weight decay, and the learning-rate tricks of "
+        "fast.ai lesson 5",
+        [
+            f"Every optimizer of torch.optim fits y = a*x + b to graddesc's points, "
+            f"{p.batch_size} points per step, {p.iterations} steps: sgd, momentum, nesterov, "
+            "rmsprop, adam (bias correction and eps in their own columns) and adamw "
+            "(decoupled weight decay, beside adam's L2).",
+            "Each optimizer sheet runs twice: at its own tuned rate and at one shared rate "
+            "(race!C1), a fair race. ema_bias shows why Adam corrects its averages; lr_find "
+            "finds a rate; one_cycle anneals rate and momentum; discriminative gives each "
+            "layer group its own rate.",
+        ],
+        [
+            "race!C1 is the shared learning rate: try 0.001 or 0.1 and watch the first chart.",
+            "Each optimizer sheet's B1 is its own rate, row 2 its settings (momentum, betas, "
+            "eps, wd: set adam's and adamw's wd to 0 and the two agree).",
+            "lr_find!B1 and D1 bound the finder's range; one_cycle!B1 is lr_max; "
+            "discriminative!B1 and D1 are slice(a, b).",
+        ],
+        charts(p),
+    )
+
+
+def examples() -> list[OptimizersParams]:
+    return [
+        OptimizersParams(iterations=6, batch_size=3),
+        OptimizersParams(iterations=5, batch_size=29, wd=0.1, lr={"adam": 0.3}, shared_lr=0.001),
+    ]
+
+
+def strategy() -> Any:
+    from hypothesis import strategies as st
+
+    return st.builds(
+        OptimizersParams,
+        iterations=st.integers(4, 12),
+        batch_size=st.integers(1, 29),
+        shared_lr=st.floats(1e-6, 1e-3),
+        wd=st.floats(0.0, 0.1),
+        lr_max=st.floats(1e-3, 2.0),
+        init_a=st.floats(-5, 5),
+        init_b=st.floats(-5, 5),
+    )
+
+
+def _reference(p: OptimizersParams) -> dict:
+    from ...reference import as_stored
+    from ...reference.optimizers import expected_cells
+
+    return expected_cells(as_stored(p))
+
+
+LESSON = Lesson(
+    name="optimizers",
+    filename="optimizers.xlsx",
+    summary="torch.optim's optimizers, weight decay, lr_find, 1cycle and discriminative rates",
+    params=OptimizersParams,
+    build=build,
+    reference=_reference,
+    key_results=key_results,
+    examples=examples,
+    strategy=strategy,
+    front=front,
+    bad_options=(
+        (("--iterations", "2"), "--iterations: must be at least 4"),
+        (("--batch-size", "0"), "--batch-size: must be at least 1"),
+        (("--batch-size", "30"), "more than the 29 points"),
+        (("--lr", "adam=-1"), "a learning rate must be positive"),
+        (("--lr", "lion=0.1"), "no sheet 'lion'"),
+        (("--shared-lr", "0"), "--shared-lr: must be positive"),
+        (("--wd", "-1"), "--wd: must not be negative"),
+        (("--iterations", "50000"), "at most 20,000"),
+    ),
+    data_regions=(
+        DataRegion(
+            "data",
+            "data",
+            DATA_FIRST_ROW,
+            1,
+            cells=lambda pairs: [list(pair) for pair in pairs],
+            value=lambda rows: tuple((float(x), float(y)) for x, y in rows),
+        ),
+    ),
+)

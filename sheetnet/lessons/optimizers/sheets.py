@@ -1,0 +1,543 @@
+"""optimizers: torch.optim's optimizers, weight decay, and fastai's learning-rate
+tricks (lr_find, 1cycle, discriminative rates), every step a formula.
+
+Sheets: data (the points), batches (which points each step sees), one sheet per
+optimizer (a run at its own learning rate and one at the shared rate), race (every
+loss side by side), ema_bias, lr_find, one_cycle, and discriminative with the
+backprop network trained at two rates (points, disc_train).
+"""
+
+from __future__ import annotations
+
+from ...engine import (
+    Block,
+    Expr,
+    If,
+    Range,
+    Ref,
+    Role,
+    Sheet,
+    Workbook,
+    cos,
+    index,
+    int_,
+    match,
+    min_,
+    na,
+    pi,
+)
+from ...engine.workbook import Chart, Series
+from ..backprop import BackpropParams
+from ..backprop.layout import Layout as BackpropLayout
+from ..backprop.sheets import add_points, train_network
+from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
+from .runs import BATCH_TOP, OPTIMIZER_RUNS, Run, Value, adam, batch_columns
+
+LR_FIND_STEPS = 100  # fastai's num_it
+START_A, START_B = Ref("data", 0, 6, True, True), Ref("data", 1, 6, True, True)
+SHARED_LR = Ref("race", 0, 2, True, True)
+DISCRIMINATIVE = BackpropParams()  # the network the discriminative rates train
+EMA_SERIES = 30
+
+
+def build(params: OptimizersParams | None = None) -> Workbook:
+    p = params or OptimizersParams()
+    wb = Workbook(title="optimizers")
+    _data(wb, p)
+    _batches(wb, p)
+    runs = {name: _optimizer(wb, p, name) for name in OPTIMIZERS}
+    _race(wb, p, runs)
+    _ema_bias(wb)
+    _lr_find(wb, p)
+    _one_cycle(wb, p)
+    _discriminative(wb)
+    return wb
+
+
+def _data(wb: Workbook, p: OptimizersParams) -> None:
+    s = wb.add_sheet("data")
+    s.label("A1", "b")
+    s.input("C1", p.true_b, note="the true intercept b")
+    s.label("A2", "a")
+    s.input("C2", p.true_a, note="the true slope a")
+    s.label("E1", "start a")
+    s.input("G1", p.init_a, note="every run starts from this a")
+    s.label("E2", "start b")
+    s.input("G2", p.init_b, note="and this b")
+    s.header((DATA_FIRST_ROW - 1, 0), "point")
+    s.header((DATA_FIRST_ROW - 1, 1), "x")
+    s.header((DATA_FIRST_ROW - 1, 2), "y")
+    for i, x in enumerate(p.x_values()):
+        r = DATA_FIRST_ROW + i
+        s.set((r, 0), float(i + 1), Role.LABEL)
+        s.input((r, 1), x, note="x: the original's points" if i == 0 else None)
+        if p.data is not None:
+            s.input((r, 2), float(p.data[i][1]), note="y: your data" if i == 0 else None)
+        else:
+            s.formula(
+                (r, 2),
+                Ref("data", 0, 2, True, True) + Ref("data", r, 1) * Ref("data", 1, 2, True, True),
+                note="y = b + x*a" if i == 0 else None,
+            )
+    s.freeze = (DATA_FIRST_ROW, 0)
+
+
+def batch_rows(p: OptimizersParams) -> int:
+    return max(p.iterations, LR_FIND_STEPS)
+
+
+def _batches(wb: Workbook, p: OptimizersParams) -> None:
+    s = wb.add_sheet("batches")
+    b, n = p.batch_size, batch_rows(p)
+    s.label(
+        "A1",
+        f"Which points each step sees: batches of {b}, in order, wrapping around the "
+        f"{p.rows} points. Change a point number and every run follows.",
+    )
+    x0, y0 = batch_columns(p)
+    s.header((BATCH_TOP - 1, 0), "iteration")
+    for j in range(b):
+        s.header((BATCH_TOP - 1, 1 + j), f"point {j + 1}")
+        s.header((BATCH_TOP - 1, x0 + j), f"x {j + 1}")
+        s.header((BATCH_TOP - 1, y0 + j), f"y {j + 1}")
+    for t in range(n):
+        s.set((BATCH_TOP + t, 0), float(t + 1), Role.LABEL)
+    picks = Block(s, BATCH_TOP, 1, n, b)
+    picks.inputs([[float(i + 1) for i in p.batch(t)] for t in range(n)], note="point numbers")
+    last = DATA_FIRST_ROW + p.rows - 1
+    xs = Range(Ref("data", DATA_FIRST_ROW, 1, True, True), Ref("data", last, 1, True, True))
+    ys = Range(Ref("data", DATA_FIRST_ROW, 2, True, True), Ref("data", last, 2, True, True))
+    Block(s, BATCH_TOP, x0, n, b).fill(lambda t, j: index(xs, picks[t, j], 1))
+    Block(s, BATCH_TOP, y0, n, b).fill(lambda t, j: index(ys, picks[t, j], 1))
+    s.freeze = (BATCH_TOP, 1)
+
+
+def _constant(ref: Ref) -> Value:
+    fixed = ref.fixed()
+    return lambda t: fixed
+
+
+def _optimizer(wb: Workbook, p: OptimizersParams, name: str) -> tuple[Run, Run]:
+    s = wb.add_sheet(name)
+    update, defaults = OPTIMIZER_RUNS[name]
+    s.label("A1", "lr")
+    own = s.input("B1", p.setting(name), note="this sheet's own learning rate (left run)")
+    s.label("C1", "shared lr")
+    shared = s.formula(
+        "D1", SHARED_LR, note="the race's learning rate (right run): change it at race!C1"
+    )
+    hyper: dict[str, Value] = {}
+    for j, (key, value) in enumerate(defaults.items()):
+        if key == "wd" and name in ("adam", "adamw"):
+            value = p.wd
+        s.label((1, 2 * j), key)
+        hyper[key] = _constant(s.input((1, 2 * j + 1), value, note=_HYPER_NOTES.get(key)))
+    s.header((RUN_TOP - 1, 0), "t")
+    for t in range(p.iterations):
+        s.set((RUN_TOP + t, 0), float(t + 1), Role.LABEL)
+    runs = []
+    left = 1
+    for lr, title in ((own, "at its own learning rate (B1)"), (shared, "at the shared rate (D1)")):
+        run = Run(s, p, left, RUN_TOP, p.iterations)
+        run.fit(START_A, START_B)
+        update(run, hyper, _constant(lr))
+        s.header((RUN_TOP - 2, left), f"{name} {title}")
+        runs.append(run)
+        left += run.width + 1
+    s.freeze = (RUN_TOP, 1)
+    s.width(1, 11.0, left)
+    return runs[0], runs[1]
+
+
+_HYPER_NOTES = {
+    "wd": "weight decay (torch's weight_decay)",
+    "momentum": "momentum (torch's default 0 turns it off; 0.9 is usual)",
+    "dampening": "dampening: 0 in torch by default; graddesc's form is dampening = momentum",
+    "alpha": "alpha: weight of the old average of squared gradients (torch: 0.99)",
+    "eps": "eps: keeps the division finite (torch: 1e-8)",
+    "beta1": "beta1: weight of the old average of gradients (torch: 0.9)",
+    "beta2": "beta2: weight of the old average of squared gradients (torch: 0.999)",
+}
+
+
+def _race(wb: Workbook, p: OptimizersParams, runs: dict[str, tuple[Run, Run]]) -> None:
+    s = wb.add_sheet("race")
+    s.label("A1", "shared learning rate")
+    s.input("C1", p.shared_lr, note="every optimizer's right-hand run uses this rate")
+    s.label(
+        "E1",
+        "Each optimizer's batch loss per step: at its own rate (left), at the shared rate "
+        "(right). Its own rate is a tuned race; the shared one a fair one.",
+    )
+    n = p.iterations
+    s.header((2, 0), "iteration")
+    for t in range(n):
+        s.set((3 + t, 0), float(t + 1), Role.LABEL)
+    k = len(OPTIMIZERS)
+    for j, name in enumerate(OPTIMIZERS):
+        for side, run in enumerate(runs[name]):
+            col = 1 + j + side * (k + 1)
+            s.header((2, col), f"{name} ({'own' if side == 0 else 'shared'})")
+            Block(s, 3, col, n, 1).fill(lambda t, _, run=run: run.at("loss", t))
+    s.width(0, 10.0)
+    s.width(1, 14.0, 2 * k + 1)
+
+
+def _ema_bias(wb: Workbook) -> None:
+    import numpy as np
+
+    s = wb.add_sheet("ema_bias")
+    s.label("A1", "beta")
+    beta = s.input("C1", 0.9, note="weight of the old average").fixed()
+    s.label(
+        "E1",
+        "An average that starts at 0 is too small at first: it has seen only a few "
+        "values, each weighted (1 - beta). Dividing by 1 - beta^t undoes exactly that.",
+    )
+    for j, text in enumerate(("t", "value", "EMA from 0", "1 - beta^t", "debiased EMA")):
+        s.header((2, j), text)
+    rng = np.random.default_rng(5)
+    values = np.round(1.0 + 0.3 * rng.normal(size=EMA_SERIES), 2)
+    top = 3
+    for t in range(EMA_SERIES):
+        s.set((top + t, 0), float(t + 1), Role.LABEL)
+    Block(s, top, 1, EMA_SERIES, 1).inputs([[float(v)] for v in values], note="a noisy series")
+    s.formula(
+        (top, 2),
+        (1 - beta) * Ref(s.name, top, 1),
+        number_format="0.0000",
+        note="beta*0 + (1-beta)*value: the average starts from 0",
+    )
+    Block(s, top + 1, 2, EMA_SERIES - 1, 1).fill(
+        lambda t, _: beta * Ref(s.name, top + t, 2) + (1 - beta) * Ref(s.name, top + t + 1, 1),
+        number_format="0.0000",
+    )
+    Block(s, top, 3, EMA_SERIES, 1).fill(
+        lambda t, _: 1 - beta ** Ref(s.name, top + t, 0), number_format="0.0000"
+    )
+    Block(s, top, 4, EMA_SERIES, 1).fill(
+        lambda t, _: Ref(s.name, top + t, 2) / Ref(s.name, top + t, 3),
+        number_format="0.0000",
+        note="EMA / (1 - beta^t): Adam's bias correction",
+    )
+    s.width(0, 8.0)
+    s.width(1, 14.0, 4)
+
+
+def ema_chart() -> Chart:
+    t = ("ema_bias", 3, 0, 2 + EMA_SERIES, 0)
+    return Chart(
+        "Why Adam corrects its averages: an EMA from 0 starts too low",
+        "t",
+        "value",
+        [
+            Series(name, t, ("ema_bias", 3, col, 2 + EMA_SERIES, col))
+            for name, col in (("value", 1), ("EMA from 0", 2), ("debiased EMA", 4))
+        ],
+    )
+
+
+# -- the learning-rate finder -----------------------------------------------------------
+FIND_TOP = 5  # lr_find: the first step's row (0-based)
+
+
+def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
+    s = wb.add_sheet("lr_find")
+    n = LR_FIND_STEPS
+    s.label("A1", "start lr")
+    start = s.input("B1", 1e-7, note="fastai's start_lr").fixed()
+    s.label("C1", "end lr")
+    end = s.input("D1", 10.0, note="fastai's end_lr").fixed()
+    s.label("E1", "steps")
+    steps = s.set("F1", float(n), Role.LABEL).fixed()
+    s.label("A2", "smoothing")
+    beta = s.input("B2", 0.98, note="the smoothed loss: beta*avg + (1-beta)*loss").fixed()
+    s.label("C2", "stop at")
+    stop_at = s.input(
+        "D2", 4.0, note="stop once the smoothed loss exceeds this times the best"
+    ).fixed()
+    s.label(
+        "H1",
+        "The learning-rate finder: plain SGD whose rate grows exponentially each step, "
+        "until the smoothed loss blows up. Pick a rate where the loss still falls fast.",
+    )
+    s.header((FIND_TOP - 1, 0), "i")
+    for i in range(n):
+        s.set((FIND_TOP + i, 0), float(i), Role.LABEL)
+    run = Run(s, p, 1, FIND_TOP, n)
+    i0 = Ref(s.name, FIND_TOP, 0, False, True)
+    run.column(
+        "lr",
+        "lr",
+        start * (end / start) ** (i0 / steps),
+        note="start * (end/start)^(i/steps): fastai's exponential schedule",
+        number_format="0.00E+00",
+    )
+    run.fit(START_A, START_B)
+    run.column(
+        "avg",
+        "average",
+        (1 - beta) * run.at("loss", 0),
+        lambda t: beta * run.at("avg", t - 1) + (1 - beta) * run.at("loss", t),
+    )
+    run.column(
+        "smooth",
+        "smoothed loss",
+        run.at("avg", 0) / (1 - beta ** (i0 + 1)),
+        note="the average divided by 1 - beta^(i+1): debiased, as in ema_bias",
+    )
+    run.cols["stop"] = run.col + 1  # read by "best" from the row above
+    run.column(
+        "best",
+        "best so far",
+        run.at("smooth", 0),
+        lambda t: If(
+            run.at("stop", t - 1).eq(1),
+            run.at("best", t - 1),
+            min_(run.at("best", t - 1), run.at("smooth", t)),
+        ),
+        note="the lowest smoothed loss so far (frozen once the finder stops)",
+    )
+    run.column(
+        "stop",
+        "stopped",
+        If(run.at("smooth", 0) > stop_at * run.at("best", 0), 1, 0),
+        lambda t: If(
+            run.at("stop", t - 1).eq(1),
+            1,
+            If(run.at("smooth", t) > stop_at * run.at("best", t), 1, 0),
+        ),
+        note="1 once the smoothed loss exceeds 4 times the best: fastai stops there",
+    )
+    run.column(
+        "plot",
+        "plotted",
+        run.at("smooth", 0),
+        lambda t: If(run.at("stop", t - 1).eq(1), na(), run.at("smooth", t)),
+        note="the smoothed loss until the stop (#N/A after: a gap in the chart)",
+    )
+
+    def new(k: str, t: int) -> Expr:
+        step = run.at(k, t) - run.at("lr", t) * run.at(f"g{k}", t)
+        return step if t == 0 else If(run.at("stop", t - 1).eq(1), run.at(k, t), step)
+
+    run.update(new, "p - lr * gradient, until the finder stops")
+    last = FIND_TOP + n - 1
+    smooth = Range(Ref(s.name, FIND_TOP, run.cols["smooth"], True, True),
+                   Ref(s.name, last, run.cols["smooth"], True, True))  # fmt: skip
+    lrs = Range(Ref(s.name, FIND_TOP, run.cols["lr"], True, True),
+                Ref(s.name, last, run.cols["lr"], True, True))  # fmt: skip
+    s.label("H2", "lowest smoothed loss")
+    lowest = s.formula("K2", Ref(s.name, last, run.cols["best"], True, True)).fixed()
+    s.label("H3", "at lr")
+    at_lr = s.formula("K3", index(lrs, match(lowest, smooth, 0), 1), number_format="0.00E+00")
+    s.label("M3", "suggested lr")
+    s.formula(
+        "O3",
+        at_lr.fixed() / 10,
+        number_format="0.00E+00",
+        note="one tenth of the rate at the lowest smoothed loss: the lesson's rule of thumb",
+    )
+    s.freeze = (FIND_TOP, 1)
+    s.width(1, 11.0, run.col)
+    assert (run.cols["lr"], run.cols["plot"]) == find_columns(p)
+
+
+def lr_find_chart(p: OptimizersParams) -> Chart:
+    last = FIND_TOP + LR_FIND_STEPS - 1
+    lr, plot = find_columns(p)
+    return Chart(
+        "Learning-rate finder: smoothed loss vs learning rate (log scale)",
+        "learning rate",
+        "smoothed loss",
+        [
+            Series(
+                "smoothed loss",
+                ("lr_find", FIND_TOP, lr, last, lr),
+                ("lr_find", FIND_TOP, plot, last, plot),
+            ),
+            Series(
+                "lowest (suggestion: a tenth of its lr)",
+                ("lr_find", 2, 10, 2, 10),
+                ("lr_find", 1, 10, 1, 10),
+                marker=True,
+            ),
+        ],
+        log_x=True,
+    )
+
+
+# -- 1cycle ----------------------------------------------------------------------------
+def _anneal(start: Expr, end: Expr, pct: Expr) -> Expr:
+    """Cosine annealing from start to end as pct goes 0 -> 1 (fastai's annealing_cos)."""
+    return end + (start - end) / 2 * (cos(pi() * pct) + 1)
+
+
+def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
+    s = wb.add_sheet("one_cycle")
+    n = p.iterations
+    cells = {}
+    for j, (key, value, note) in enumerate((
+        ("lr_max", p.lr_max, "the peak learning rate"),
+        ("div_factor", 25.0, "the start is lr_max / div_factor"),
+        ("pct_start", 0.3, "the share of steps spent warming up"),
+        ("final_div", 1e4, "the end is the start / final_div (fastai: lr_max / (25*1e4))"),
+    )):  # fmt: skip
+        s.label((0, 2 * j), key)
+        cells[key] = s.input((0, 2 * j + 1), value, note=note).fixed()
+    for j, (key, value, note) in enumerate((
+        ("mom_max", 0.95, "momentum (Adam's beta1) at the start and the end"),
+        ("mom_min", 0.85, "momentum at the peak learning rate"),
+        ("beta2", 0.999, "Adam's beta2"),
+        ("eps", 1e-8, "Adam's eps"),
+    )):  # fmt: skip
+        s.label((1, 2 * j), key)
+        cells[key] = s.input((1, 2 * j + 1), value, note=note).fixed()
+    s.label("A3", "steps")
+    steps = s.set("B3", float(n), Role.LABEL).fixed()
+    s.label("C3", "warm-up")
+    warm = s.formula(
+        "D3", int_(steps * cells["pct_start"]), note="INT(steps * pct_start), as fastai counts"
+    ).fixed()
+    s.label(
+        "F3",
+        "1cycle: the learning rate rises to lr_max and falls far below the start, while "
+        "momentum does the opposite; Adam trains with both, step by step.",
+    )
+    s.header((RUN_TOP - 1, 0), "t")
+    for t in range(n):
+        s.set((RUN_TOP + t, 0), float(t + 1), Role.LABEL)
+    run = Run(s, p, 1, RUN_TOP, n)
+    i = Ref(s.name, RUN_TOP, 0, False, True) - 1
+    low = cells["lr_max"] / cells["div_factor"]
+    up, down = i / warm, (i - warm) / (steps - warm)
+    run.column(
+        "lr",
+        "lr",
+        If(i <= warm, _anneal(low, cells["lr_max"], up),
+           _anneal(cells["lr_max"], low / cells["final_div"], down)),
+        note="cosine from lr_max/div_factor up to lr_max over the warm-up, then down to "
+        "lr_max/div_factor/final_div: end + (start-end)/2 * (cos(pi*pct) + 1)",
+        number_format="0.000000",
+    )  # fmt: skip
+    run.column(
+        "mom",
+        "momentum",
+        If(i <= warm, _anneal(cells["mom_max"], cells["mom_min"], up),
+           _anneal(cells["mom_min"], cells["mom_max"], down)),
+        note="the opposite cosines: down from mom_max to mom_min, then back",
+        number_format="0.0000",
+    )  # fmt: skip
+    run.fit(START_A, START_B)
+    zero = s.set("J3", 0.0, Role.LABEL).fixed()
+    hyper: dict[str, Value] = {
+        "wd": lambda t: zero,
+        "beta1": lambda t: run.at("mom", t),
+        "beta2": _constant(cells["beta2"]),
+        "eps": _constant(cells["eps"]),
+    }
+    s.label("I3", "wd")
+    adam(run, hyper, lambda t: run.at("lr", t))
+    s.freeze = (RUN_TOP, 1)
+    s.width(1, 11.0, run.col)
+
+
+def one_cycle_charts(p: OptimizersParams) -> list[Chart]:
+    last = RUN_TOP + p.iterations - 1
+    t = ("one_cycle", RUN_TOP, 0, last, 0)
+    return [
+        Chart("1cycle: learning rate per step", "step", "lr",
+              [Series("lr", t, ("one_cycle", RUN_TOP, 1, last, 1))]),
+        Chart("1cycle: momentum (Adam's beta1) per step", "step", "momentum",
+              [Series("momentum", t, ("one_cycle", RUN_TOP, 2, last, 2))]),
+    ]  # fmt: skip
+
+
+# -- discriminative learning rates ------------------------------------------------------
+def _discriminative(wb: Workbook) -> None:
+    s = wb.add_sheet("discriminative")
+    s.label("A1", "a")
+    a = s.input("B1", 0.05, note="slice(a, b): the first layer group's rate").fixed()
+    s.label("C1", "b")
+    b = s.input("D1", 0.5, note="slice(a, b) and slice(b): the last layer group's rate").fixed()
+    s.label(
+        "F1",
+        "fastai's slice: slice(a, b) spreads rates geometrically from a to b over the layer "
+        "groups; slice(b) gives b/3 to every group but the last (fastai v1).",
+    )
+    table = (("a CNN with 3 groups", 3), ("the network of disc_train: 2 groups", 2))
+    row = 2
+    rates = []
+    for title, groups in table:
+        s.header((row, 0), title)
+        for j, text in enumerate(("group", "slice(a, b)", "slice(b)")):
+            s.header((row + 1, j), text)
+        s.label((row + 1, 4), "groups")
+        count = s.set((row + 1, 5), float(groups), Role.LABEL).fixed()
+        for g in range(groups):
+            r = row + 2 + g
+            s.set((r, 0), float(g + 1), Role.LABEL)
+            group = Ref(s.name, r, 0)
+            s.formula((r, 1), a * (b / a) ** ((group - 1) / (count - 1)), number_format="0.0000")
+            s.formula((r, 2), If(group.eq(count), b, b / 3), number_format="0.0000")
+        rates = [Ref(s.name, row + 2 + g, 1) for g in range(groups)]
+        row += 3 + groups
+    s.label((row, 0), "disc_train trains the backprop network with the slice(a, b) rates above.")
+    s.width(0, 34.0)
+    s.width(1, 12.0, 2)
+    lay = BackpropLayout(DISCRIMINATIVE)
+    s.header((DISC_TABLE - 1, 0), "step")
+    s.header((DISC_TABLE - 1, 1), "loss")
+    for t in range(DISCRIMINATIVE.iterations):
+        s.set((DISC_TABLE + t, 0), float(t + 1), Role.LABEL)
+        s.formula((DISC_TABLE + t, 1), Ref("disc_train", lay.top(t), 4), number_format="0.0000")
+
+    add_points(wb, DISCRIMINATIVE, "points")
+
+    def write(sheet: Sheet) -> tuple[Ref, Ref]:
+        sheet.label("A1", "lr, hidden layer")
+        first = sheet.formula("C1", rates[0], note="group 1's rate, from the discriminative sheet")
+        sheet.label("A2", "lr, output layer")
+        second = sheet.formula("C2", rates[1], note="group 2's rate")
+        return first, second
+
+    train_network(wb, DISCRIMINATIVE, BackpropLayout(DISCRIMINATIVE), "disc_train", "points", write)
+
+
+DISC_TABLE = 16  # discriminative: the first row of the loss table (0-based)
+
+
+def discriminative_chart() -> Chart:
+    n = DISCRIMINATIVE.iterations
+    return Chart(
+        "disc_train: the backprop network trained with one rate per layer group",
+        "step",
+        "loss",
+        [Series("loss", ("discriminative", DISC_TABLE, 0, DISC_TABLE + n - 1, 0),
+                ("discriminative", DISC_TABLE, 1, DISC_TABLE + n - 1, 1))],
+    )  # fmt: skip
+
+
+def find_columns(p: OptimizersParams) -> tuple[int, int]:
+    """lr_find's columns of the learning rate and the plotted loss (0-based)."""
+    return 1, 11 + p.batch_size
+
+
+def charts(p: OptimizersParams) -> list[Chart]:
+    """The front sheet's: the race at the shared rate, each at its own, the schedules."""
+    n = p.iterations
+    k = len(OPTIMIZERS)
+    t = ("race", 3, 0, 2 + n, 0)
+    own = [Series(name, t, ("race", 3, 1 + j, 2 + n, 1 + j)) for j, name in enumerate(OPTIMIZERS)]
+    shared = [Series(name, t, ("race", 3, 2 + k + j, 2 + n, 2 + k + j))
+              for j, name in enumerate(OPTIMIZERS)]  # fmt: skip
+    return [
+        Chart("Fair race: every optimizer at the shared learning rate (race!C1): batch loss",
+              "step", "loss (log scale)", shared, log_y=True),
+        Chart("Each optimizer at its own learning rate: batch loss", "step",
+              "loss (log scale)", own, log_y=True),
+        ema_chart(),
+        lr_find_chart(p),
+        *one_cycle_charts(p),
+        discriminative_chart(),
+    ]  # fmt: skip

@@ -1,0 +1,301 @@
+"""Plain numpy for the optimizers lesson: every run's columns as torch.optim's
+update rules compute them, fastai's lr_find and 1cycle schedules, and the
+discriminative rates, laid onto the workbook's cell addresses.
+
+Nothing here uses the engine (only its #N/A value, which the lr_find plot holds after
+the stop). The column order of each run is the sheet's, written out here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..engine.address import render
+from ..engine.errors import NA
+from ..lessons.backprop import BackpropParams
+from ..lessons.backprop.layout import Layout as BackpropLayout
+from ..lessons.optimizers.layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
+from ..lessons.optimizers.sheets import DISC_TABLE, DISCRIMINATIVE, EMA_SERIES, FIND_TOP
+from .backprop import train_cells
+from .ops import Cells, dot, total
+
+BATCH_TOP = 3
+LR_FIND_STEPS = 100
+TORCH = {  # each sheet's settings, torch's defaults
+    "sgd": {"wd": 0.0},
+    "momentum": {"wd": 0.0, "momentum": 0.9, "dampening": 0.0},
+    "nesterov": {"wd": 0.0, "momentum": 0.9, "dampening": 0.0},
+    "rmsprop": {"wd": 0.0, "alpha": 0.99, "eps": 1e-8},
+    "adam": {"wd": 0.0, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+    "adamw": {"wd": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
+}
+ADAM_COLUMNS = ["ma", "va", "mb", "vb", "bc1", "bc2", "mha", "vha", "mhb", "vhb"]
+COLUMNS = {  # after a, b, the errors, loss, dL/da, dL/db; before a', b'
+    "sgd": ["da", "db"],
+    "momentum": ["da", "db", "bufa", "bufb"],
+    "nesterov": ["da", "db", "bufa", "bufb", "na", "nb"],
+    "rmsprop": ["da", "db", "va", "vb"],
+    "adam": ["da", "db", *ADAM_COLUMNS],
+    "adamw": ["wa", "wb", *ADAM_COLUMNS],
+}
+
+
+def data_xy(p: OptimizersParams) -> tuple[np.ndarray, np.ndarray]:
+    x = np.array(p.x_values(), dtype=float)
+    if p.data is not None:
+        return x, np.array([y for _, y in p.data], dtype=float)
+    return x, p.true_b + x * p.true_a
+
+
+def batch_xy(p: OptimizersParams, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    x, y = data_xy(p)
+    picks = np.array([p.batch(t) for t in range(steps)])
+    return x[picks], y[picks]
+
+
+def settings(p: OptimizersParams, name: str) -> dict[str, float]:
+    out = dict(TORCH[name])
+    if name in ("adam", "adamw"):
+        out["wd"] = p.wd
+    return out
+
+
+def run(
+    p: OptimizersParams,
+    name: str,
+    lrs: list[float],
+    h: dict[str, float] | list[dict[str, float]],
+    steps: int | None = None,
+    freeze: list[bool] | None = None,
+) -> dict[str, list]:
+    """Every column of a run of optimizer `name` (sgd for lr_find), one value per step.
+    `lrs` and `h` may vary per step; `freeze[t]` keeps the parameters (lr_find's stop)."""
+    n = steps or p.iterations
+    X, Y = batch_xy(p, n)
+    B = p.batch_size
+    cols: dict[str, list] = {}
+
+    def put(key: str, v: object) -> None:
+        cols.setdefault(key, []).append(v)
+
+    a, b = p.init_a, p.init_b
+    state: dict[str, float] = {}
+    for t in range(n):
+        lr = lrs[t]
+        hh = h[t] if isinstance(h, list) else h
+        e = a * X[t] + b - Y[t]
+        g = {"a": 2 * float(dot(e, X[t])) / B, "b": 2 * float(total(e)) / B}
+        put("a", a), put("b", b), put("e", e)
+        put("loss", float(dot(e, e)) / B), put("ga", g["a"]), put("gb", g["b"])
+        params = {"a": a, "b": b}
+        new = {}
+        if name == "adamw":
+            base = {k: params[k] * (1 - lr * hh["wd"]) for k in "ab"}
+            for k in "ab":
+                put(f"w{k}", base[k])
+            grad = g
+        else:
+            base = params
+            grad = {k: g[k] + hh["wd"] * params[k] for k in "ab"}
+            for k in "ab":
+                put(f"d{k}", grad[k])
+        if name == "sgd":
+            new = {k: base[k] - lr * grad[k] for k in "ab"}
+        elif name in ("momentum", "nesterov"):
+            mu, damp = hh["momentum"], hh["dampening"]
+            for k in "ab":
+                buf = grad[k] if t == 0 else mu * state[k] + (1 - damp) * grad[k]
+                state[k] = buf
+                put(f"buf{k}", buf)
+            for k in "ab":
+                step = state[k] if name == "momentum" else grad[k] + mu * state[k]
+                if name == "nesterov":
+                    put(f"n{k}", step)
+                new[k] = base[k] - lr * step
+        elif name == "rmsprop":
+            alpha = hh["alpha"]
+            for k in "ab":
+                d = grad[k]
+                v = (1 - alpha) * d * d if t == 0 else alpha * state[k] + (1 - alpha) * d * d
+                state[k] = v
+                put(f"v{k}", v)
+                new[k] = base[k] - lr * d / (math.sqrt(v) + hh["eps"])
+        else:  # adam, adamw
+            b1, b2 = hh["beta1"], hh["beta2"]
+            for k in "ab":
+                d = grad[k]
+                m = (1 - b1) * d if t == 0 else state["m" + k] + (1 - b1) * (d - state["m" + k])
+                v = (1 - b2) * d * d if t == 0 else b2 * state["v" + k] + (1 - b2) * d * d
+                state["m" + k], state["v" + k] = m, v
+                put(f"m{k}", m), put(f"v{k}", v)
+            bc1, bc2 = 1 - b1 ** (t + 1), 1 - b2 ** (t + 1)
+            put("bc1", bc1), put("bc2", bc2)
+            for k in "ab":
+                m, v = state["m" + k], state["v" + k]
+                put(f"mh{k}", m / bc1), put(f"vh{k}", v / bc2)
+                new[k] = base[k] - (lr / bc1) * m / (math.sqrt(v) / math.sqrt(bc2) + hh["eps"])
+        if freeze is not None and t > 0 and freeze[t - 1]:
+            new = dict(params)
+        put("a'", new["a"]), put("b'", new["b"])
+        a, b = new["a"], new["b"]
+    return cols
+
+
+def _lay(cells: Cells, sheet: str, top: int, left: int, order: list[str], cols: dict) -> int:
+    """Write columns in `order` from `left`; 'e' expands to the batch's errors. Returns
+    the column after the last."""
+    for key in order:
+        values = cols[key]
+        if key == "e":
+            for t, row in enumerate(values):
+                for j, v in enumerate(row):
+                    cells[sheet, render(top + t, left + j)] = float(v)
+            left += len(values[0])
+            continue
+        for t, v in enumerate(values):
+            cells[sheet, render(top + t, left)] = v if v is NA else float(v)
+        left += 1
+    return left
+
+
+FIT = ["a", "b", "e", "loss", "ga", "gb"]
+
+
+def expected_cells(p: OptimizersParams) -> Cells:
+    cells: Cells = {}
+    y = data_xy(p)[1]
+    if p.data is None:
+        for i, v in enumerate(y):
+            cells["data", render(DATA_FIRST_ROW + i, 2)] = float(v)
+    n_batches = max(p.iterations, LR_FIND_STEPS)
+    X, Y = batch_xy(p, n_batches)
+    B = p.batch_size
+    for t in range(n_batches):
+        for j in range(B):
+            cells["batches", render(BATCH_TOP + t, 1 + B + j)] = float(X[t, j])
+            cells["batches", render(BATCH_TOP + t, 1 + 2 * B + j)] = float(Y[t, j])
+    n = p.iterations
+    race_left = 1 + len(OPTIMIZERS) + 1
+    for j, name in enumerate(OPTIMIZERS):
+        cells[name, "D1"] = p.shared_lr
+        left = 1
+        for side, lr in enumerate((p.setting(name), p.shared_lr)):
+            cols = run(p, name, [lr] * n, settings(p, name))
+            right = _lay(cells, name, RUN_TOP, left, [*FIT, *COLUMNS[name], "a'", "b'"], cols)
+            for t, loss in enumerate(cols["loss"]):
+                cells["race", render(3 + t, (1 if side == 0 else race_left) + j)] = loss
+            left = right + 1
+    _ema_bias(cells)
+    _lr_find(cells, p)
+    _one_cycle(cells, p)
+    _discriminative(cells)
+    return cells
+
+
+def _ema_bias(cells: Cells) -> None:
+    rng = np.random.default_rng(5)
+    values = np.round(1.0 + 0.3 * rng.normal(size=EMA_SERIES), 2)
+    beta, avg = 0.9, 0.0
+    for t, v in enumerate(values):
+        avg = (1 - beta) * v if t == 0 else beta * avg + (1 - beta) * v
+        correction = 1 - beta ** float(t + 1)
+        for col, value in ((2, avg), (3, correction), (4, avg / correction)):
+            cells["ema_bias", render(3 + t, col)] = float(value)
+
+
+def _lr_find(cells: Cells, p: OptimizersParams) -> None:
+    n, start, end, beta = LR_FIND_STEPS, 1e-7, 10.0, 0.98
+    lrs = [start * (end / start) ** (i / float(n)) for i in range(n)]
+    # the stop depends on the losses, the losses on the stop: run until it settles
+    freeze = [False] * n
+    while True:
+        cols = run(p, "sgd", lrs, {"wd": 0.0}, n, freeze)
+        avgs: list[float] = []
+        smooth, best, stop, plot = [], [], [], []
+        for i, loss in enumerate(cols["loss"]):
+            avgs.append((1 - beta) * loss if i == 0 else beta * avgs[-1] + (1 - beta) * loss)
+            smooth.append(avgs[-1] / (1 - beta ** (i + 1.0)))
+            if i == 0:
+                best.append(smooth[0])
+            else:
+                best.append(best[-1] if stop[-1] else min(best[-1], smooth[-1]))
+            stop.append(bool(i and stop[-1]) or smooth[-1] > 4.0 * best[-1])
+            plot.append(NA if i and stop[-2] else smooth[-1])
+        if stop == freeze:
+            break
+        freeze = stop
+    cols |= {"lr": lrs, "avg": avgs, "smooth": smooth, "best": best,
+             "stop": [float(s) for s in stop], "plot": plot}  # fmt: skip
+    # the sheet's order: lr, the fit, average, smoothed, best, stopped, plotted, a', b'
+    order = ["lr", *FIT, "avg", "smooth", "best", "stop", "plot", "a'", "b'"]
+    _lay(cells, "lr_find", FIND_TOP, 1, order, cols)
+    lowest = best[-1]
+    at = lrs[smooth.index(lowest)]
+    cells["lr_find", "K2"] = lowest
+    cells["lr_find", "K3"] = at
+    cells["lr_find", "O3"] = at / 10
+
+
+def _anneal(start: float, end: float, pct: float) -> float:
+    return end + (start - end) / 2 * (math.cos(math.pi * pct) + 1)
+
+
+def one_cycle_schedule(p: OptimizersParams) -> tuple[list[float], list[float], int]:
+    """fastai's 1cycle: each step's learning rate and momentum, and the warm-up length."""
+    n = p.iterations
+    warm = math.floor(float(n) * 0.3)
+    low = p.lr_max / 25.0
+    lrs, moms = [], []
+    for i in range(n):
+        if i <= warm:
+            pct = i / warm
+            lrs.append(_anneal(low, p.lr_max, pct))
+            moms.append(_anneal(0.95, 0.85, pct))
+        else:
+            pct = (i - warm) / (n - warm)
+            lrs.append(_anneal(p.lr_max, low / 1e4, pct))
+            moms.append(_anneal(0.85, 0.95, pct))
+    return lrs, moms, warm
+
+
+def _one_cycle(cells: Cells, p: OptimizersParams) -> None:
+    lrs, moms, warm = one_cycle_schedule(p)
+    cells["one_cycle", "D3"] = float(warm)
+    h = [{"wd": 0.0, "beta1": m, "beta2": 0.999, "eps": 1e-8} for m in moms]
+    cols = run(p, "adam", lrs, h) | {"lr": lrs, "mom": moms}
+    order = ["lr", "mom", *FIT, *COLUMNS["adam"], "a'", "b'"]
+    _lay(cells, "one_cycle", RUN_TOP, 1, order, cols)
+
+
+def slice_rates(a: float, b: float, groups: int) -> tuple[list[float], list[float]]:
+    """slice(a, b) and slice(b) for `groups` layer groups, as fastai v1 gives them."""
+    spread = [a * (b / a) ** ((g + 1.0 - 1) / (groups - 1)) for g in range(groups)]
+    last = [b if g == groups - 1 else b / 3 for g in range(groups)]
+    return spread, last
+
+
+def _discriminative(cells: Cells) -> None:
+    a, b = 0.05, 0.5
+    row = 2
+    rates: list[float] = []
+    for groups in (3, 2):
+        spread, last = slice_rates(a, b, groups)
+        for g in range(groups):
+            cells["discriminative", render(row + 2 + g, 1)] = spread[g]
+            cells["discriminative", render(row + 2 + g, 2)] = last[g]
+        rates = spread
+        row += 3 + groups
+    train = train_cells(DISCRIMINATIVE, (rates[0], rates[1]), "disc_train")
+    cells.update(train)
+    cells["disc_train", "C1"], cells["disc_train", "C2"] = rates[0], rates[1]
+    cells["points", "C2"] = 8.0
+    lay = BackpropLayout(DISCRIMINATIVE)
+    for t in range(DISCRIMINATIVE.iterations):
+        cells["discriminative", render(DISC_TABLE + t, 1)] = train[
+            "disc_train", render(lay.top(t), 4)
+        ]
+
+
+__all__ = ["BackpropParams", "expected_cells", "one_cycle_schedule", "run", "slice_rates"]
