@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...engine import address
+from ...engine import NA, address
 from ..contract import DataRegion, KeyResult, Lesson
 from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
@@ -31,6 +31,20 @@ def key_results(p: OptimizersParams) -> list[KeyResult]:
                   address.render(RUN_TOP + p.iterations - 1, 5 + p.batch_size)),
     ]  # fmt: skip
     return out
+
+
+def explain_error(
+    p: OptimizersParams, sheet: str, row: int, cell: str, error: object
+) -> str | None:
+    """Where a run first broke down; lr_find's #N/A after its stop is meant (a chart gap)."""
+    if sheet == "lr_find" and error == NA:
+        return None
+    if sheet in OPTIMIZERS:
+        return (
+            f"{sheet} diverged at step {row - RUN_TOP}: {cell} is {error} (try a smaller "
+            f"learning rate: {sheet}!B1 for the left run, race!C1 for the right)"
+        )
+    return None if sheet in ("race", "front") else f"{cell} is {error}"
 
 
 def front(p: OptimizersParams) -> Front:
@@ -98,6 +112,7 @@ LESSON = Lesson(
     examples=examples,
     strategy=strategy,
     front=front,
+    explain_error=explain_error,
     bad_options=(
         (("--iterations", "2"), "--iterations: must be at least 4"),
         (("--batch-size", "0"), "--batch-size: must be at least 1"),

@@ -532,7 +532,7 @@ def charts(p: OptimizersParams) -> list[Chart]:
     shared = [Series(name, t, ("race", 3, 2 + k + j, 2 + n, 2 + k + j))
               for j, name in enumerate(OPTIMIZERS)]  # fmt: skip
     return [
-        Chart("Fair race: every optimizer at the shared learning rate (race!C1): batch loss",
+        Chart("Fair race: every optimizer at the shared learning rate (race, C1): batch loss",
               "step", "loss (log scale)", shared, log_y=True),
         Chart("Each optimizer at its own learning rate: batch loss", "step",
               "loss (log scale)", own, log_y=True),
