@@ -13,6 +13,8 @@ from sheetnet.lessons.digits import DigitsParams
 from sheetnet.lessons.digits.layout import CLASSES, Layout
 from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.lessons.graddesc.layout import blocks
+from sheetnet.lessons.optimizers import OptimizersParams
+from sheetnet.lessons.optimizers.layout import RUN_TOP as OPT_RUN_TOP
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch is not installed (pip install -e '.[torch]'): torch checks skipped"
@@ -186,3 +188,103 @@ def test_backprop_gradients_and_steps_equal_torch_autograd(params):
                 p -= params.lr * p.grad
         for p, got in zip(order, backprop_section(results, lay, lay.new_row(t))):
             np.testing.assert_allclose(got, p.detach().numpy(), rtol=1e-12, atol=1e-16)
+
+
+# -- the optimizers lesson: every sheet is torch.optim ---------------------------------------
+def line_batches(params):
+    """Each step's (x, y) batch, as the batches sheet picks them."""
+    from sheetnet.reference.optimizers import batch_xy
+
+    X, Y = batch_xy(params, params.iterations)
+    return torch.tensor(X), torch.tensor(Y)
+
+
+def torch_run(params, make_opt, schedule=None):
+    """(a, b) after every step of torch's optimizer on the line, the sheet's batches."""
+    a = torch.tensor(params.init_a, requires_grad=True)
+    b = torch.tensor(params.init_b, requires_grad=True)
+    opt = make_opt([a, b])
+    sched = schedule(opt) if schedule else None
+    X, Y = line_batches(params)
+    out, settings = [], []
+    for t in range(params.iterations):
+        group = opt.param_groups[0]
+        settings.append((group["lr"], group.get("betas", (None,))[0]))
+        opt.zero_grad()
+        ((a * X[t] + b - Y[t]) ** 2).mean().backward()
+        opt.step()
+        if sched:
+            sched.step()
+        out.append((a.item(), b.item()))
+    return out, settings
+
+
+def sheet_run(results, params, sheet: str, left: int, width: int):
+    """(a, b) after every step of the run whose columns start at `left`."""
+    rows = range(OPT_RUN_TOP, OPT_RUN_TOP + params.iterations)
+    return [(results.get((sheet, r, left + width - 2)), results.get((sheet, r, left + width - 1)))
+            for r in rows]  # fmt: skip
+
+
+def torch_optimizer(name: str, lr: float, wd: float):
+    """torch.optim's optimizer for a sheet, torch's defaults, single-tensor code."""
+    optim = torch.optim
+    return {
+        "sgd": lambda ps: optim.SGD(ps, lr=lr, weight_decay=wd, foreach=False),
+        "momentum": lambda ps: optim.SGD(ps, lr=lr, momentum=0.9, foreach=False),
+        "nesterov": lambda ps: optim.SGD(ps, lr=lr, momentum=0.9, nesterov=True, foreach=False),
+        "rmsprop": lambda ps: optim.RMSprop(ps, lr=lr, alpha=0.99, eps=1e-8, foreach=False),
+        "adam": lambda ps: optim.Adam(ps, lr=lr, weight_decay=wd, foreach=False),
+        "adamw": lambda ps: optim.AdamW(ps, lr=lr, weight_decay=wd, foreach=False),
+    }[name]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [OptimizersParams(iterations=40), OptimizersParams(iterations=25, batch_size=1, wd=0.05)],
+    ids=["mini-batch", "sgd-batch"],
+)
+@pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "rmsprop", "adam", "adamw"])
+def test_each_optimizer_sheet_is_torch_optim_step_by_step(params, name):
+    """Both runs of each sheet (its own rate and the shared one), with torch's defaults
+    and the sheet's weight decay, single-tensor implementations (foreach=False)."""
+    from sheetnet.reference.optimizers import COLUMNS, settings
+
+    _, results = compute("optimizers", params)
+    h = settings(params, name)
+    width = 6 + params.batch_size - 1 + len(COLUMNS[name]) + 2
+    for side, lr in enumerate((params.setting(name), params.shared_lr)):
+        make = torch_optimizer(name, lr, h["wd"])
+        expected, _ = torch_run(params, make)
+        got = sheet_run(results, params, name, 1 + side * (width + 1), width)
+        np.testing.assert_allclose(got, expected, rtol=1e-12, err_msg=f"{name} run {side}")
+
+
+def test_one_cycle_is_torch_one_cycle_lr_with_adam():
+    """The sheet counts steps 0..n-1 and ends its warm-up at step a1 = INT(0.3 n), with
+    the last step short of the final rate; OneCycleLR ends its warm-up at step
+    pct_start*total - 1 and reaches the final rate at step total - 1. So torch runs
+    total = n + 1 steps with pct_start = (a1 + 1)/(n + 1): step s is the sheet's step s."""
+    params = OptimizersParams(iterations=30, lr_max=0.8)
+    _, results = compute("optimizers", params)
+    n = params.iterations
+    warm = int(0.3 * n)
+
+    def schedule(opt):
+        return torch.optim.lr_scheduler.OneCycleLR(
+            opt, max_lr=params.lr_max, total_steps=n + 1, pct_start=(warm + 1) / (n + 1),
+            anneal_strategy="cos", div_factor=25.0, final_div_factor=1e4,
+            base_momentum=0.85, max_momentum=0.95, cycle_momentum=True,
+        )  # fmt: skip
+
+    expected, settings = torch_run(
+        params, lambda ps: torch.optim.Adam(ps, lr=params.lr_max, foreach=False), schedule
+    )
+    top = OPT_RUN_TOP
+    lrs = [results.get(("one_cycle", top + t, 1)) for t in range(n)]
+    moms = [results.get(("one_cycle", top + t, 2)) for t in range(n)]
+    np.testing.assert_allclose(lrs, [s[0] for s in settings], rtol=1e-12)
+    np.testing.assert_allclose(moms, [s[1] for s in settings], rtol=1e-12)
+    width = 2 + 6 + params.batch_size - 1 + 12 + 2
+    got = sheet_run(results, params, "one_cycle", 1, width)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
