@@ -349,7 +349,7 @@ def lr_find_chart(p: OptimizersParams) -> Chart:
     return Chart(
         "Learning-rate finder: smoothed loss vs learning rate (log scale)",
         "learning rate",
-        "smoothed loss",
+        "smoothed loss (log scale)",
         [
             Series(
                 "smoothed loss",
@@ -364,6 +364,7 @@ def lr_find_chart(p: OptimizersParams) -> Chart:
             ),
         ],
         log_x=True,
+        log_y=True,
     )
 
 
