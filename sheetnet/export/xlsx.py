@@ -8,6 +8,7 @@ the file appears atomically: a failed or interrupted write leaves no partial fil
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import glob
 import os
@@ -88,6 +89,23 @@ def _escape(text: str) -> str:
     return text
 
 
+def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Row intervals (first, last), sorted and merged where they touch or overlap."""
+    out: list[tuple[int, int]] = []
+    for first, last in sorted(spans):
+        if out and first <= out[-1][1] + 1:
+            out[-1] = (out[-1][0], max(out[-1][1], last))
+        else:
+            out.append((first, last))
+    return out
+
+
+def _inside(spans: list[tuple[int, int]], row: int) -> bool:
+    """Whether `row` lies in one of `spans` (sorted, not overlapping)."""
+    at = bisect.bisect_right(spans, (row, MAX_ROW)) - 1
+    return at >= 0 and spans[at][0] <= row <= spans[at][1]
+
+
 class FormulaWorksheet(Worksheet):
     """A worksheet that takes formula text the engine rendered, and writes it lean.
 
@@ -131,6 +149,168 @@ class FormulaWorksheet(Worksheet):
         else:
             self.fh.write(f"<c{attrs}><f>{_escape(formula)}</f><v>{value}</v></c>")
 
+    # -- fills, streamed ----------------------------------------------------------
+    # A fill's cells are not put into XlsxWriter's cell table (a dict entry and a tuple
+    # per cell): rows are written straight from the engine's value list, merged with
+    # the table's few single cells. The XML is the same, byte for byte, as writing
+    # every cell through the table (tests/test_stream.py).
+    _fills: list[list]  # [fill, format, master <f>, member <f>, ' s="n"' once known]
+    _values: list
+    _width: int
+
+    def stream_fill(
+        self, f: Fill, fmt: Format | None, master: str, member: str, values: list, width: int
+    ) -> None:
+        """Write fill `f` when the sheet is written: `master` is the <f> element of its
+        first cell, `member` that of the others; values from `values` (row-major)."""
+        if not hasattr(self, "_fills"):
+            self._fills = []
+        for col in range(f.col, f.last_col + 1):
+            info = self.col_info.get(col)
+            if fmt is None and info is not None and info.column_format is not None:
+                raise ValueError("a streamed fill cannot inherit a column format")
+        # the style index is taken when the first cell is written, as the table's
+        # cells take theirs: the indices then number the formats in the same order
+        self._fills.append([f, fmt, master, member, None if fmt is not None else ""])
+        self._values, self._width = values, width
+        self._check_dimensions(f.first, f.col)
+        self._check_dimensions(f.last, f.last_col)
+
+    def _calculate_spans(self) -> None:
+        if not getattr(self, "_fills", None):
+            return super()._calculate_spans()
+        lo: dict[int, int] = {}
+        hi: dict[int, int] = {}
+
+        def see(block: int, c1: int, c2: int) -> None:
+            if block not in lo or c1 < lo[block]:
+                lo[block] = c1
+            if block not in hi or c2 > hi[block]:
+                hi[block] = c2
+
+        for source in (self.table, self.comments):
+            for row, cols in source.items():
+                if cols and self.dim_rowmin <= row <= self.dim_rowmax:
+                    see(row // 16, min(cols), max(cols))
+        for f, *_ in self._fills:
+            for block in range(f.first // 16, f.last // 16 + 1):
+                see(block, f.col, f.last_col)
+        self.row_spans = {b: f"{lo[b] + 1}:{hi[b] + 1}" for b in lo}
+
+    def _write_rows(self) -> None:
+        if not getattr(self, "_fills", None):
+            return super()._write_rows()
+        self._calculate_spans()
+        starts: dict[int, list] = {}
+        for entry in self._fills:
+            starts.setdefault(entry[0].first, []).append(entry)
+        active: list = []
+        ends = address.MAX_ROWS  # the first row after which an active fill ends
+        table, comments, row_info = self.table, self.comments, self.row_info
+        write = self.fh.write
+        values, width = self._values, self._width
+        letters = [address.col_letters(c) for c in range(self.dim_colmax + 1)]
+        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
+            if row > ends:
+                active = [e for e in active if e[0].last >= row]
+            if row in starts:
+                active = sorted(active + starts[row], key=lambda e: e[0].col)
+            if active:
+                ends = min(e[0].last for e in active)
+            singles = table.get(row)
+            if not active and not singles:
+                if row in row_info or row in comments:
+                    self._write_empty_row(row, self.row_spans.get(row // 16), row_info.get(row))
+                continue
+            self._write_row(row, self.row_spans.get(row // 16), row_info.get(row))
+            pending = sorted(singles) if singles else []
+            at = 0
+            number, base = str(row + 1), row * width
+            parts: list[str] = []
+            for entry in active:
+                f = entry[0]
+                if at < len(pending) and pending[at] < f.col:
+                    write("".join(parts))
+                    parts.clear()
+                    while at < len(pending) and pending[at] < f.col:
+                        self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
+                        at += 1
+                if row == f.first or entry[4] is None:
+                    parts.append(self._fill_row(entry, row))
+                    continue
+                style, member = entry[4], entry[3]
+                for col in range(f.col, f.last_col + 1):
+                    value = values[base + col]
+                    if type(value) is float:
+                        parts.append(
+                            f'<c r="{letters[col]}{number}"{style}>{member}<v>{value!r}</v></c>'
+                        )
+                    else:
+                        parts.append(self._fill_cell(entry, row, col, member))
+            write("".join(parts))
+            while at < len(pending):
+                self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
+                at += 1
+            write("</row>")
+
+    def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int):  # type: ignore[no-untyped-def]
+        """Chart caches read streamed fills' values too, as they would read the table."""
+        if not getattr(self, "_fills", None):
+            return super()._get_range_data(row_start, col_start, row_end, col_end)
+        if not hasattr(self, "_spans_by_col"):
+            self._spans_by_col: dict[int, list[tuple[int, int]]] = {}
+            rows: list[tuple[int, int]] = []
+            for e in self._fills:
+                f = e[0]
+                rows.append((f.first, f.last))
+                for c in range(f.col, f.last_col + 1):
+                    self._spans_by_col.setdefault(c, []).append((f.first, f.last))
+            for spans in self._spans_by_col.values():
+                spans.sort()
+            self._rows_filled = _merged(rows)
+        data: list = []
+        for row in range(row_start, row_end + 1):
+            if row not in self.table and not _inside(self._rows_filled, row):
+                data.append(None)  # as XlsxWriter: one None for a row without cells
+                continue
+            for col in range(col_start, col_end + 1):
+                if row in self.table and col in self.table[row]:
+                    data += super()._get_range_data(row, col, row, col)
+                elif _inside(self._spans_by_col.get(col, []), row):
+                    data.append(_cached(self._values[row * self._width + col]))
+                else:
+                    data.append(None)
+        return data
+
+    def _fill_row(self, entry: list, row: int) -> str:
+        """The XML of one row of a fill's cells (its first row holds the master)."""
+        f, fmt, master, member, style = entry
+        if style is None:
+            entry[4] = f' s="{fmt._get_xf_index()}"'
+        out = []
+        for col in range(f.col, f.last_col + 1):
+            formula = master if (row == f.first and col == f.col) else member
+            out.append(self._fill_cell(entry, row, col, formula))
+        return "".join(out)
+
+    def _fill_cell(self, entry: list, row: int, col: int, formula: str) -> str:
+        """One cell of a fill, whatever its value's type."""
+        attrs = f' r="{address.col_letters(col)}{row + 1}"{entry[4]}'
+        value = self._values[row * self._width + col]
+        if type(value) is float:
+            return f"<c{attrs}>{formula}<v>{value!r}</v></c>"
+        cached = _cached(value)
+        if isinstance(cached, bool):
+            attrs += ' t="b"'
+            cached = 1 if cached else 0
+        elif type(cached) is ErrorCode:
+            attrs += ' t="e"'
+        elif isinstance(cached, str):
+            if cached:
+                attrs += ' t="str"'
+            cached = _escape(cached)
+        return f"<c{attrs}>{formula}<v>{cached}</v></c>"
+
     def _inherits(self, row: int, col: int) -> bool:
         """Whether a cell without a format takes its row's or column's format."""
         info = self.row_info.get(row)
@@ -164,14 +344,26 @@ def _note(ws: Worksheet, row: int, col: int, text: str) -> None:
 
 
 SHARED = "\0"  # marks formula text that is a whole <f> element (a shared formula)
+MAX_ROW = address.MAX_ROWS
 
 
 def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
-                fmt: Format | None, group: int) -> None:  # fmt: skip
+                fmt: Format | None, group: int, stream: bool = True) -> None:  # fmt: skip
     """A filled formula as Excel saves a fill: one shared formula, written in full in its
     first cell (with the range it covers) and referred to by number in the others,
     which each read it shifted to their own row and column."""
     values, width = results.array(sheet.name)
+    if stream:
+        if f.size == 1:
+            master = f"<f>{_escape(f.expr.render(sheet.name))}</f>"
+        else:
+            ref = f"{address.render(f.first, f.col)}:{address.render(f.last, f.last_col)}"
+            text = _escape(f.expr.render(sheet.name))
+            master = f'<f t="shared" ref="{ref}" si="{group}">{text}</f>'
+        ws.stream_fill(f, fmt, master, f'<f t="shared" si="{group}"/>', values, width)
+        if f.note:
+            _note(ws, f.first, f.col, f.note)
+        return
     write = ws.write_rendered
     if f.size == 1:
         text = f.expr.formula(sheet.name)
@@ -190,7 +382,9 @@ def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
         _note(ws, f.first, f.col, f.note)
 
 
-def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None:
+def _populate(
+    book: xlsxwriter.Workbook, wb: Workbook, results: Results, stream: bool = True
+) -> None:
     formats = _Formats(book)
     values = results
     for sheet in wb.sheets.values():
@@ -205,7 +399,8 @@ def _populate(book: xlsxwriter.Workbook, wb: Workbook, results: Results) -> None
                 fmt = formats.title()
             _write_cell(ws, sheet, row, col, cell, values.get((sheet.name, row, col)), fmt)
         for group, f in enumerate(sheet.fills):
-            _write_fill(ws, sheet, f, results, formats.get(Role.FORMULA, f.number_format), group)
+            fmt = formats.get(Role.FORMULA, f.number_format)
+            _write_fill(ws, sheet, f, results, fmt, group, stream)
         _print_setup(ws, sheet)
         for r1, c1, r2, c2, diverging in sheet.color_scales:
             ws.conditional_format(r1, c1, r2, c2, DIVERGING if diverging else COUNTS)
@@ -301,11 +496,13 @@ def write_xlsx(
     results: Results,
     path: str | os.PathLike[str],
     before_replace: Callable[[], object] | None = None,
+    stream: bool = True,
 ) -> Path:
     """Write `wb` with `results` as cached values to `path`, atomically.
 
     `before_replace` runs right before the finished file takes the target's place
-    (it may raise to keep the target as it is)."""
+    (it may raise to keep the target as it is). `stream=False` writes fills through
+    XlsxWriter's cell table instead (slower; the same bytes)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_parts(path)
@@ -322,7 +519,7 @@ def write_xlsx(
                 "strings_to_urls": False,
             },
         )
-        _populate(book, wb, results)
+        _populate(book, wb, results, stream)
         book.close()
         fingerprint.stamp(tmp)
         umask = os.umask(0)

@@ -16,7 +16,13 @@ from ...engine import Block, Expr, Range, Ref, Sheet, sqrt, sum_, sumproduct
 from .layout import OptimizersParams
 
 BATCH_TOP = 3  # batches: the first iteration's row (0-based)
-NUMBER = "General"
+SCIENTIFIC = "0.000E+00"
+FORMATS = {  # a column's number format by its name, readable at the magnitudes each has
+    **dict.fromkeys(["a", "b", "a'", "b'", "wa", "wb", "bc1", "bc2", "mom"], "0.0000"),
+    **dict.fromkeys(["loss", "ga", "gb", "da", "db", "bufa", "bufb", "na", "nb"], "0.000"),
+    **dict.fromkeys(["avg", "smooth", "best", "plot"], "0.000"),
+    **dict.fromkeys(["ma", "mb", "va", "vb", "mha", "mhb", "vha", "vhb", "lr"], SCIENTIFIC),
+}
 Rest = Callable[[int], Expr]  # iteration t (0-based, t >= 1) -> its formula
 
 
@@ -51,6 +57,7 @@ class Run:
         col = self.cols[name] = self.col
         self.col += 1
         self.s.header((self.top - 1, col), header, note)
+        number_format = number_format or FORMATS.get(name)
         if rest is None:
             base = first
             Block(self.s, self.top, col, self.rows, 1).fill(
@@ -68,7 +75,7 @@ class Run:
         col = self.cols[name] = self.col
         self.col += 1
         self.s.header((self.top - 1, col), header)
-        self.s.formula((self.top, col), start)
+        self.s.formula((self.top, col), start, number_format=FORMATS[name])
         self.pending.append((col, after))
 
     pending: list[tuple[int, str]]
@@ -79,7 +86,8 @@ class Run:
             if self.rows > 1:
                 src = self.cols[after]
                 Block(self.s, self.top + 1, col, self.rows - 1, 1).fill(
-                    lambda t, _, src=src: Ref(self.s.name, self.top + t, src)
+                    lambda t, _, src=src: Ref(self.s.name, self.top + t, src),
+                    number_format="0.0000",
                 )
 
     # -- what every run computes -----------------------------------------------------
@@ -108,6 +116,7 @@ class Run:
                 - Ref("batches", BATCH_TOP + t, y0 + j)
             ),
             note="a*x + b - y for each sample of this step's batch (batches sheet)",
+            number_format="0.00",
         )
 
         def errors(t: int) -> Range:

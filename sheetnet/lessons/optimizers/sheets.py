@@ -271,7 +271,6 @@ def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
         "lr",
         start * (end / start) ** (i0 / steps),
         note="start * (end/start)^(i/steps): fastai's exponential schedule",
-        number_format="0.00E+00",
     )
     run.fit(START_A, START_B)
     run.column(
