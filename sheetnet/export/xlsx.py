@@ -13,6 +13,7 @@ import datetime as dt
 import glob
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -171,7 +172,8 @@ class FormulaWorksheet(Worksheet):
                 raise ValueError("a streamed fill cannot inherit a column format")
         # the style index is taken when the first cell is written, as the table's
         # cells take theirs: the indices then number the formats in the same order
-        self._fills.append([f, fmt, master, member, None if fmt is not None else ""])
+        cols = range(f.col, f.last_col + 1)
+        self._fills.append([f, fmt, master, member, None if fmt is not None else "", cols])
         self._values, self._width = values, width
         self._check_dimensions(f.first, f.col)
         self._check_dimensions(f.last, f.last_col)
@@ -211,12 +213,11 @@ class FormulaWorksheet(Worksheet):
         values, width = self._values, self._width
         letters = [address.col_letters(c) for c in range(self.dim_colmax + 1)]
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
-            if row > ends:
+            if row > ends or row in starts:
                 active = [e for e in active if e[0].last >= row]
-            if row in starts:
-                active = sorted(active + starts[row], key=lambda e: e[0].col)
-            if active:
-                ends = min(e[0].last for e in active)
+                if row in starts:
+                    active = sorted(active + starts[row], key=lambda e: e[0].col)
+                ends = min(e[0].last for e in active) if active else address.MAX_ROWS
             singles = table.get(row)
             if not active and not singles:
                 if row in row_info or row in comments:
@@ -239,7 +240,7 @@ class FormulaWorksheet(Worksheet):
                     parts.append(self._fill_row(entry, row))
                     continue
                 style, member = entry[4], entry[3]
-                for col in range(f.col, f.last_col + 1):
+                for col in entry[5]:
                     value = values[base + col]
                     if type(value) is float:
                         parts.append(
@@ -284,7 +285,7 @@ class FormulaWorksheet(Worksheet):
 
     def _fill_row(self, entry: list, row: int) -> str:
         """The XML of one row of a fill's cells (its first row holds the master)."""
-        f, fmt, master, member, style = entry
+        f, fmt, master, member, style, _ = entry
         if style is None:
             entry[4] = f' s="{fmt._get_xf_index()}"'
         out = []
@@ -520,7 +521,7 @@ def write_xlsx(
             },
         )
         _populate(book, wb, results, stream)
-        book.close()
+        _close(book)
         fingerprint.stamp(tmp)
         umask = os.umask(0)
         os.umask(umask)
@@ -537,6 +538,32 @@ def write_xlsx(
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# Deflate level 2 (zlib's default is 6): measured on a graddesc workbook's 54 MB of
+# sheet XML, level 6 took 1.00 s for 10.4 MB, level 2 0.31 s for 11.9 MB, level 1
+# 0.28 s for 12.3 MB. Writing dominates big builds, so three times the speed is worth
+# 14% more bytes (shared formulas had already made the files a third smaller).
+DEFLATE_LEVEL = 2
+
+
+class _LeveledZipInfo(zipfile.ZipInfo):
+    """XlsxWriter's zip entries, deflated at DEFLATE_LEVEL (it offers no setting)."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._compresslevel = DEFLATE_LEVEL
+
+
+def _close(book: xlsxwriter.Workbook) -> None:
+    import xlsxwriter.workbook as packaging
+
+    saved = packaging.ZipInfo
+    packaging.ZipInfo = _LeveledZipInfo  # type: ignore[misc]
+    try:
+        book.close()
+    finally:
+        packaging.ZipInfo = saved  # type: ignore[misc]
 
 
 def sweep_parts(path: Path) -> None:
