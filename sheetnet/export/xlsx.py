@@ -155,7 +155,9 @@ class FormulaWorksheet(Worksheet):
     # per cell): rows are written straight from the engine's value list, merged with
     # the table's few single cells. The XML is the same, byte for byte, as writing
     # every cell through the table (tests/test_stream.py).
-    _fills: list[list]  # [fill, format, master <f>, member <f>, ' s="n"' once known]
+    # [fill, format, master <f>, member <f>, ' s="n"' once known, columns, first row,
+    # first column]
+    _fills: list[list]
     _values: list
     _width: int
 
@@ -173,7 +175,8 @@ class FormulaWorksheet(Worksheet):
         # the style index is taken when the first cell is written, as the table's
         # cells take theirs: the indices then number the formats in the same order
         cols = range(f.col, f.last_col + 1)
-        self._fills.append([f, fmt, master, member, None if fmt is not None else "", cols])
+        style = None if fmt is not None else ""
+        self._fills.append([f, fmt, master, member, style, cols, f.first, f.col])
         self._values, self._width = values, width
         self._check_dimensions(f.first, f.col)
         self._check_dimensions(f.last, f.last_col)
@@ -224,32 +227,31 @@ class FormulaWorksheet(Worksheet):
                     self._write_empty_row(row, self.row_spans.get(row // 16), row_info.get(row))
                 continue
             self._write_row(row, self.row_spans.get(row // 16), row_info.get(row))
-            pending = sorted(singles) if singles else []
-            at = 0
+            pending = sorted(singles) if singles else ()
+            at, count = 0, len(pending)
             number, base = str(row + 1), row * width
             parts: list[str] = []
+            add = parts.append
             for entry in active:
-                f = entry[0]
-                if at < len(pending) and pending[at] < f.col:
+                if at < count and pending[at] < entry[7]:
                     write("".join(parts))
                     parts.clear()
-                    while at < len(pending) and pending[at] < f.col:
+                    while at < count and pending[at] < entry[7]:
                         self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
                         at += 1
-                if row == f.first or entry[4] is None:
-                    parts.append(self._fill_row(entry, row))
+                style = entry[4]
+                if row == entry[6] or style is None:
+                    add(self._fill_row(entry, row))
                     continue
-                style, member = entry[4], entry[3]
+                member = entry[3]
                 for col in entry[5]:
                     value = values[base + col]
                     if type(value) is float:
-                        parts.append(
-                            f'<c r="{letters[col]}{number}"{style}>{member}<v>{value!r}</v></c>'
-                        )
+                        add(f'<c r="{letters[col]}{number}"{style}>{member}<v>{value!r}</v></c>')
                     else:
-                        parts.append(self._fill_cell(entry, row, col, member))
+                        add(self._fill_cell(entry, row, col, member))
             write("".join(parts))
-            while at < len(pending):
+            while at < count:
                 self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
                 at += 1
             write("</row>")
@@ -285,7 +287,7 @@ class FormulaWorksheet(Worksheet):
 
     def _fill_row(self, entry: list, row: int) -> str:
         """The XML of one row of a fill's cells (its first row holds the master)."""
-        f, fmt, master, member, style, _ = entry
+        f, fmt, master, member, style = entry[:5]
         if style is None:
             entry[4] = f' s="{fmt._get_xf_index()}"'
         out = []
@@ -296,7 +298,7 @@ class FormulaWorksheet(Worksheet):
 
     def _fill_cell(self, entry: list, row: int, col: int, formula: str) -> str:
         """One cell of a fill, whatever its value's type."""
-        attrs = f' r="{address.col_letters(col)}{row + 1}"{entry[4]}'
+        attrs = f' r="{address.LETTERS[col]}{row + 1}"{entry[4]}'
         value = self._values[row * self._width + col]
         if type(value) is float:
             return f"<c{attrs}>{formula}<v>{value!r}</v></c>"
