@@ -107,6 +107,7 @@ class Sheet:
             raise ValueError(f"not a valid sheet name: {name!r}")
         self.name = name
         self.cells: dict[tuple[int, int], Cell] = {}
+        self._single_rows: dict[int, list[int]] = {}  # col -> rows of its single cells, sorted
         self.fills: list[Fill] = []
         self._by_col: dict[int, list[Fill]] = {}
         self.col_widths: dict[int, float] = {}
@@ -157,6 +158,8 @@ class Sheet:
             raise ValueError("a cell cannot hold NaN or infinity")
         if self.fills:
             self._carve(row, col)
+        if (row, col) not in self.cells:
+            bisect.insort(self._single_rows.setdefault(col, []), row)
         self.cells[row, col] = Cell(content, role, note, number_format)
         return Ref(self.name, row, col)
 
@@ -188,8 +191,10 @@ class Sheet:
                 at > 0 and column[at - 1].last >= first
             ):
                 raise ValueError(f"fill {where} overlaps cells already written")
-        if self.cells and any(p in self.cells for p in fill.positions()):
-            raise ValueError(f"fill {where} overlaps cells already written")
+        for c in range(c1, c2 + 1):
+            rows = self._single_rows.get(c)
+            if rows and (at := bisect.bisect_left(rows, first)) < len(rows) and rows[at] <= last:
+                raise ValueError(f"fill {where} overlaps cells already written")
         for c in range(c1, c2 + 1):
             column = self._column(c)
             column.insert(bisect.bisect_left(column, first, key=lambda f: f.first), fill)
