@@ -444,12 +444,16 @@ def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
 
 def one_cycle_charts(p: OptimizersParams) -> list[Chart]:
     last = RUN_TOP + p.iterations - 1
+    loss = 5 + p.batch_size  # after t, lr, momentum, a, b and the batch's errors
     t = ("one_cycle", RUN_TOP, 0, last, 0)
     return [
         Chart("1cycle: learning rate per step", "step", "lr",
               [Series("lr", t, ("one_cycle", RUN_TOP, 1, last, 1))]),
         Chart("1cycle: momentum (Adam's beta1) per step", "step", "momentum",
               [Series("momentum", t, ("one_cycle", RUN_TOP, 2, last, 2))]),
+        Chart("1cycle: Adam's batch loss per step under the schedule", "step",
+              "loss (log scale)", [Series("loss", t, ("one_cycle", RUN_TOP, loss, last, loss))],
+              log_y=True),
     ]  # fmt: skip
 
 
