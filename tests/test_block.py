@@ -209,3 +209,36 @@ def test_a_block_is_stored_as_a_fill_only_when_every_cell_fits():
     assert s["B6"].content.formula("s") == "=B2*3"
     got = evaluate(wb)
     assert [got.at("s", a) for a in ("A5", "B6", "C7")] == [2.0, 15.0, 18.0]
+
+
+def test_matches_is_equality_with_the_shifted_copy():
+    """Block.fill decides storage by `matches`; it must mean shift(...) == exactly."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from sheetnet.engine import Call, Const, If, Neg, Paren, Range, Ref
+
+    refs = st.builds(Ref, st.sampled_from(["s", "t"]), st.integers(0, 30), st.integers(0, 30),
+                     st.booleans(), st.booleans())  # fmt: skip
+    leaves = st.one_of(refs, st.builds(Const, st.floats(-5, 5)),
+                       st.builds(lambda a, b: Range(a, b), refs, refs))  # fmt: skip
+
+    def grow(children):
+        return st.one_of(
+            st.builds(lambda a, b: a + b, children, children),
+            st.builds(lambda a, b: a * b, children, children),
+            st.builds(Neg, children),
+            st.builds(Paren, children),
+            st.builds(lambda a: Call("SUM", a), children),
+            st.builds(If, children, children, children),
+        )
+
+    exprs = st.recursive(leaves, grow, max_leaves=6)
+
+    @settings(max_examples=300, deadline=None)
+    @given(exprs, exprs, st.integers(0, 5), st.integers(0, 5))
+    def check(a, b, rows, cols):
+        assert a.shift(rows, cols).matches(a, rows, cols)
+        assert b.matches(a, rows, cols) == (b == a.shift(rows, cols))
+
+    check()

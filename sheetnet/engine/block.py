@@ -135,14 +135,14 @@ class Block:
         cells = [[formula(i, j) for j in range(self.cols)] for i in range(self.rows)]
         rows, cols = range(self.rows), range(self.cols)
         base = cells[0][0]
-        if all(cells[i][j] == base.shift(i, j) for i in rows for j in cols):
+        if all(cells[i][j].matches(base, i, j) for i in rows for j in cols):
             self._add(0, 0, self.rows, self.cols, base, note, number_format)
             return
-        if all(cells[i][j] == cells[0][j].shift(i) for i in rows[1:] for j in cols):
+        if all(cells[i][j].matches(cells[0][j], i) for i in rows[1:] for j in cols):
             for j in cols:
                 self._add(0, j, self.rows, 1, cells[0][j], note if j == 0 else None, number_format)
             return
-        across = all(cells[i][j] == cells[i][0].shift(0, j) for i in rows for j in cols[1:])
+        across = all(cells[i][j].matches(cells[i][0], 0, j) for i in rows for j in cols[1:])
         for i in rows:
             if across:
                 self._add(i, 0, 1, self.cols, cells[i][0], note if i == 0 else None, number_format)

@@ -83,6 +83,20 @@ class Expr:
     def children(self) -> tuple[Expr, ...]:
         return ()
 
+    def _own(self) -> tuple:
+        """What a node holds besides its children (an operator, a function's name)."""
+        return ()
+
+    def matches(self, base: Expr, rows: int, cols: int = 0) -> bool:
+        """Whether this is `base` shifted by (rows, cols): ``base.shift(rows, cols) ==
+        self``, without building the shifted copy (fills check every cell this way)."""
+        if type(self) is not type(base) or self._own() != base._own():
+            return False
+        mine, theirs = self.children(), base.children()
+        return len(mine) == len(theirs) and all(
+            a.matches(b, rows, cols) for a, b in zip(mine, theirs)
+        )
+
     def walk(self) -> Iterator[Expr]:
         yield self
         for child in self.children():
@@ -209,6 +223,9 @@ class Const(Expr):
     def shift(self, rows: int, cols: int = 0) -> Expr:
         return self
 
+    def matches(self, base: Expr, rows: int, cols: int = 0) -> bool:
+        return type(base) is Const and self._key() == base._key()
+
     def _key(self) -> tuple:
         return (type(self.value).__name__, self.value)
 
@@ -242,6 +259,16 @@ class Ref(Expr):
         if not rows and not cols:
             return self
         return Ref(self.sheet, self.row + rows, self.col + cols, self.abs_row, self.abs_col)
+
+    def matches(self, base: Expr, rows: int, cols: int = 0) -> bool:
+        return (
+            type(base) is Ref
+            and self.abs_row == base.abs_row
+            and self.abs_col == base.abs_col
+            and self.row == base.row + (0 if base.abs_row else rows)
+            and self.col == base.col + (0 if base.abs_col else cols)
+            and self.sheet == base.sheet
+        )
 
     def fixed(self, row: bool = True, col: bool = True) -> Ref:
         """The same cell with its row and/or column made absolute ($), so fills keep it."""
@@ -282,6 +309,13 @@ class Range(Expr):
 
     def shift(self, rows: int, cols: int = 0) -> Range:
         return Range(self.first.shift(rows, cols), self.last.shift(rows, cols))
+
+    def matches(self, base: Expr, rows: int, cols: int = 0) -> bool:
+        return (
+            type(base) is Range
+            and self.first.matches(base.first, rows, cols)
+            and self.last.matches(base.last, rows, cols)
+        )
 
     def fixed(self, row: bool = True, col: bool = True) -> Range:
         """The range with its rows and/or columns made absolute ($)."""
@@ -341,6 +375,9 @@ class BinOp(Expr):
 
     def _key(self) -> tuple:
         return (self.op, self.left, self.right)
+
+    def _own(self) -> tuple:
+        return (self.op,)
 
 
 class Neg(Expr):
@@ -433,6 +470,9 @@ class Call(Expr):
 
     def _key(self) -> tuple:
         return (self.name, self.args)
+
+    def _own(self) -> tuple:
+        return (self.name,)
 
 
 class If(Expr):
