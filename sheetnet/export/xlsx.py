@@ -83,6 +83,17 @@ def _cached(value: object) -> object:
     return 0 if value is None else value
 
 
+def _typed(value: object) -> tuple[str, object]:
+    """A formula's stored result as XML: its cell type attribute and its <v> text."""
+    if isinstance(value, bool):
+        return ' t="b"', 1 if value else 0
+    if type(value) is ErrorCode:
+        return ' t="e"', value
+    if isinstance(value, str):
+        return (' t="str"' if value else ""), _escape(value)
+    return "", value
+
+
 def _escape(text: str) -> str:
     """XML text escaping as XlsxWriter does it for cell data."""
     if "&" in text or "<" in text or ">" in text:
@@ -134,16 +145,8 @@ class FormulaWorksheet(Worksheet):
         attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
         if fmt is not None:
             attrs += f' s="{fmt._get_xf_index()}"'
-        value = cell.value  # type: ignore[attr-defined]
-        if isinstance(value, bool):
-            attrs += ' t="b"'
-            value = 1 if value else 0
-        elif type(value) is ErrorCode:
-            attrs += ' t="e"'
-        elif isinstance(value, str):
-            if value:
-                attrs += ' t="str"'
-            value = _escape(value)
+        kind, value = _typed(cell.value)  # type: ignore[attr-defined]
+        attrs += kind
         formula = cell.formula  # type: ignore[attr-defined]
         if formula[:1] == SHARED:  # a shared formula's <f> element, written whole
             self.fh.write(f"<c{attrs}>{formula[1:]}<v>{value}</v></c>")
@@ -302,17 +305,8 @@ class FormulaWorksheet(Worksheet):
         value = self._values[row * self._width + col]
         if type(value) is float:
             return f"<c{attrs}>{formula}<v>{value!r}</v></c>"
-        cached = _cached(value)
-        if isinstance(cached, bool):
-            attrs += ' t="b"'
-            cached = 1 if cached else 0
-        elif type(cached) is ErrorCode:
-            attrs += ' t="e"'
-        elif isinstance(cached, str):
-            if cached:
-                attrs += ' t="str"'
-            cached = _escape(cached)
-        return f"<c{attrs}>{formula}<v>{cached}</v></c>"
+        kind, text = _typed(_cached(value))
+        return f"<c{attrs}{kind}>{formula}<v>{text}</v></c>"
 
     def _inherits(self, row: int, col: int) -> bool:
         """Whether a cell without a format takes its row's or column's format."""
