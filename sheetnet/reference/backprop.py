@@ -21,7 +21,7 @@ from ..lessons.backprop.layout import (
     samples,
     start_parameters,
 )
-from ..lessons.backprop.sheets import CHECK_TOP, forward_top
+from ..lessons.backprop.sheets import CHECK_TOP, NUDGED_TOP
 from .ops import Cells, dot, exp, log, put, total
 
 STEP = 1e-5  # gradcheck!C2
@@ -166,7 +166,7 @@ def _gradcheck(
     rows = CHECK_TOP + 1
     put(cells, "gradcheck", rows, 1, start[:, None])
     put(cells, "gradcheck", rows, 2, grad[:, None])
-    body = forward_top(lay) + 1
+    body = NUDGED_TOP + 1
     group = 2 * lay.hidden + 2 * CLASSES + 2
     loss_left = 2 + n + SAMPLES * group
     plus, minus = np.zeros(n), np.zeros(n)
@@ -174,16 +174,16 @@ def _gradcheck(
         v = start.copy()
         q = r // 2
         v[q] = start[q] + h if r % 2 == 0 else start[q] - h
-        put(cells, "gradcheck", body + r, 2, v[None, :])
+        put(cells, "nudged", body + r, 2, v[None, :])
         f = forward(x, y, unflatten(v, lay.hidden))
         for i in range(SAMPLES):
             row = np.concatenate([f["z1"][i], f["a1"][i], f["z2"][i], [f["max"][i]],
                                   f["exp"][i], [f["sum"][i]]])  # fmt: skip
-            put(cells, "gradcheck", body + r, 2 + n + i * group, row[None, :])
+            put(cells, "nudged", body + r, 2 + n + i * group, row[None, :])
         loss = -log(f["exp"][np.arange(SAMPLES), y] / f["sum"])
         mean = total(loss) / SAMPLES
         value = mean + wd * total(v**2)
-        put(cells, "gradcheck", body + r, loss_left, np.concatenate([loss, [mean, value]])[None])
+        put(cells, "nudged", body + r, loss_left, np.concatenate([loss, [mean, value]])[None])
         (plus if r % 2 == 0 else minus)[q] = value
     slope = (plus - minus) / (2 * h)
     larger = np.maximum(np.abs(slope), np.abs(grad))

@@ -323,9 +323,7 @@ def _iteration(
 CHECK_TOP = 3  # gradcheck: the table's header row (0-based)
 
 
-def forward_top(lay: Layout) -> int:
-    """0-based row of the nudged forward passes' column headers on gradcheck."""
-    return CHECK_TOP + 1 + lay.parameter_count + 3
+NUDGED_TOP = 3  # nudged: the forward passes' column headers (0-based row)
 
 
 def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
@@ -336,7 +334,7 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     s.label(
         "A1",
         "Is backpropagation right? Nudge one parameter by +h and by -h, run the whole "
-        "forward pass again (the rows further down), and compare the slope "
+        "forward pass again (sheet nudged), and compare the slope "
         "(L(p+h) - L(p-h)) / 2h with the backprop gradient of iteration 1.",
     )
     s.label("A2", "step h")
@@ -368,26 +366,27 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     )
 
     # the forward passes: row 2q nudges parameter q up, row 2q+1 down
-    top = forward_top(lay)
+    t = wb.add_sheet("nudged")  # the forward passes, wide: a sheet of their own
+    top = NUDGED_TOP
     group = 2 * h_count + 2 * CLASSES + 2
     first_group = 2 + count_p
     loss_left = first_group + SAMPLES * group
     mean_col, objective_col = loss_left + SAMPLES, loss_left + SAMPLES + 1
-    s.header(
+    t.header(
         (top - 2, 0),
         "Each row below runs the forward pass over every sample with one parameter "
-        "nudged; its objective (mean loss + weight decay) is L(p+h) or L(p-h) above.",
+        "nudged; its objective (mean loss + weight decay) is L(p+h) or L(p-h) on gradcheck.",
     )
     passes = 2 * count_p
     body = top + 1
     for q, name in enumerate(names):
-        s.header((body + 2 * q, 0), name)
-        s.header((body + 2 * q + 1, 0), name)
-        s.label((body + 2 * q, 1), "+h")
-        s.label((body + 2 * q + 1, 1), "-h")
-    s.header((top, 0), "parameter")
-    s.header((top, 1), "nudge")
-    nudged = Block(s, body, 2, passes, count_p)
+        t.header((body + 2 * q, 0), name)
+        t.header((body + 2 * q + 1, 0), name)
+        t.label((body + 2 * q, 1), "+h")
+        t.label((body + 2 * q + 1, 1), "-h")
+    t.header((top, 0), "parameter")
+    t.header((top, 1), "nudge")
+    nudged = Block(t, body, 2, passes, count_p)
     nudged.headers(names)
     nudged.fill(
         lambda r, q: (
@@ -404,11 +403,11 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     w2_at = b1_at + h_count
     b2_at = w2_at + CLASSES * h_count
     x, y = _data_block(wb)
-    losses = Block(s, body, loss_left, passes, SAMPLES)
+    losses = Block(t, body, loss_left, passes, SAMPLES)
     for i in range(SAMPLES):
         left = first_group + i * group
-        s.header((top - 1, left), f"sample {i + 1}")
-        z1 = Block(s, body, left, passes, h_count)
+        t.header((top - 1, left), f"sample {i + 1}")
+        z1 = Block(t, body, left, passes, h_count)
         z1.fill(
             lambda r, k, i=i: sumproduct(x.row(i), w1_row(r, k)) + row_of[r, b1_at + k],
             number_format=NUMBER,
@@ -443,23 +442,23 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
             + ["sum"]
         )
         for j, text in enumerate(heads):
-            s.header((top, left + j), text)
+            t.header((top, left + j), text)
         er, tr = e.fixed(False, True), total.fixed(False, True)
-        Block(s, body, loss_left + i, passes, 1).fill(
+        Block(t, body, loss_left + i, passes, 1).fill(
             lambda r, _, i=i, er=er, tr=tr: -ln(index(er.row(r), 1, y[i, 0] + 1) / tr[r, 0]),
             number_format=NUMBER,
         )
-        s.header((top, loss_left + i), f"loss {i + 1}")
-    mean = Block(s, body, mean_col, passes, 1)
+        t.header((top, loss_left + i), f"loss {i + 1}")
+    mean = Block(t, body, mean_col, passes, 1)
     mean.fill(lambda r, _: average(losses.fixed(False, True).row(r)), number_format=NUMBER)
-    s.header((top, mean_col), "mean loss")
+    t.header((top, mean_col), "mean loss")
     wd = Ref("train", 0, 5, True, True)
-    objective = Block(s, body, objective_col, passes, 1)
+    objective = Block(t, body, objective_col, passes, 1)
     objective.fill(
         lambda r, _: mean[r, 0] + wd * sumsq(nudged.fixed(False, True).row(r)),
         number_format="0.000000000",
     )
-    s.header((top, objective_col), "objective")
+    t.header((top, objective_col), "objective")
 
     plus = Block(s, rows, 3, count_p, 1)
     plus.fill(lambda q, _: objective[2 * q, 0], number_format="0.000000000")
@@ -485,8 +484,10 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     s.formula("G2", max_(diff.range), number_format="0.0E+00")
     s.freeze = (CHECK_TOP + 1, 1)
     s.width(0, 16.0)
-    s.width(1, 10.0, 6)
-    s.width(7, 8.5, objective_col)
+    s.width(1, 14.0, 6)
+    t.freeze = (NUDGED_TOP + 1, 2)
+    t.width(0, 16.0)
+    t.width(2, 9.0, objective_col)
 
 
 def _progress(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
