@@ -242,3 +242,34 @@ def test_matches_is_equality_with_the_shifted_copy():
         assert b.matches(a, rows, cols) == (b == a.shift(rows, cols))
 
     check()
+
+
+def test_fill_like_is_the_checked_fill_of_the_shifted_formula():
+    """fill_like(base) stores what fill(lambda i, j: base.shift(i, j)) decides, after
+    that one has checked every cell; both give every cell the same formula."""
+    from sheetnet.engine import Workbook, exp, max_
+
+    for make in (
+        lambda X, M: exp(X[0, 0] - M.fixed(False, True)[0, 0]),
+        lambda X, M: max_(X.fixed(False, True).row(0)) * 2,
+    ):
+        sheets = []
+        for how in ("like", "checked"):
+            wb = Workbook()
+            s = wb.add_sheet("s")
+            X, M = Block(s, 0, 0, 4, 3), Block(s, 0, 3, 4, 1)
+            base = make(X, M)
+            out = Block(s, 6, 0, 4, 3)
+            if how == "like":
+                out.fill_like(base)
+            else:
+                out.fill(lambda i, j, base=base: base.shift(i, j))
+            sheets.append(s)
+        like, checked = sheets
+        assert [(f.col, f.first, f.last, f.width) for f in like.fills] == [
+            (f.col, f.first, f.last, f.width) for f in checked.fills
+        ]
+        cells = [(r, c) for r in range(6, 10) for c in range(3)]
+        assert [like.cell(r, c).content for r, c in cells] == [
+            checked.cell(r, c).content for r, c in cells
+        ]

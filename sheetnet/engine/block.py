@@ -150,6 +150,14 @@ class Block:
             for j in cols:
                 self._add(i, j, 1, 1, cells[i][j], note if i == j == 0 else None, number_format)
 
+    def fill_like(
+        self, base: Expr, note: str | None = None, number_format: str | None = None
+    ) -> None:
+        """The whole block as `base` (the top-left cell's formula) filled down and right,
+        as a spreadsheet user drags one formula: cell (i, j) is ``base.shift(i, j)`` by
+        definition, so no cell needs building or checking."""
+        self._add(0, 0, self.rows, self.cols, base, note, number_format)
+
     def _add(
         self,
         i: int,

@@ -22,12 +22,12 @@ def dense(
 
 def relu(A: Block, Z: Block, note: Note = None, number_format: str | None = None) -> None:
     """A = MAX(Z, 0)."""
-    A.fill(lambda i, k: max_(Z[i, k], 0), note, number_format)
+    A.fill_like(max_(Z[0, 0], 0), note, number_format)
 
 
 def relu_slope(R: Block, Z: Block, note: Note = None) -> None:
     """ReLU's derivative: 1 where Z > 0, else 0."""
-    R.fill(lambda i, k: If(Z[i, k] > 0, 1, 0), note)
+    R.fill_like(If(Z[0, 0] > 0, 1, 0), note)
 
 
 def softmax(
@@ -37,10 +37,10 @@ def softmax(
     """Stable softmax of each row of Z: its MAX, EXP(Z - MAX), their SUM, EXP / SUM."""
     notes = notes or {}
     Zr, Mr, Er, Sr = (block.fixed(False, True) for block in (Z, M, E, S))
-    M.fill(lambda i, _: max_(Zr.row(i)), notes.get("max"), number_format)
-    E.fill(lambda i, k: exp(Z[i, k] - Mr[i, 0]), notes.get("exp"), prob_format)
-    S.fill(lambda i, _: sum_(Er.row(i)), notes.get("sum"), prob_format)
-    P.fill(lambda i, k: E[i, k] / Sr[i, 0], notes.get("softmax"), prob_format)
+    M.fill_like(max_(Zr.row(0)), notes.get("max"), number_format)
+    E.fill_like(exp(Z[0, 0] - Mr[0, 0]), notes.get("exp"), prob_format)
+    S.fill_like(sum_(Er.row(0)), notes.get("sum"), prob_format)
+    P.fill_like(E[0, 0] / Sr[0, 0], notes.get("softmax"), prob_format)
 
 
 def one_hot(Y: Block, label: Block, note: Note = None) -> None:
@@ -60,7 +60,7 @@ def logit_grad(
     D: Block, P: Block, Y: Block, batch: Ref, note: Note = None, number_format: str | None = None
 ) -> None:
     """dL/dlogit of the batch's mean loss: (softmax - one-hot) / batch size."""
-    D.fill(lambda i, k: (P[i, k] - Y[i, k]) / batch, note, number_format)
+    D.fill_like((P[0, 0] - Y[0, 0]) / batch, note, number_format)
 
 
 def turned(WT: Block, W: Block, note: Note = None, number_format: str | None = None) -> None:
@@ -82,7 +82,7 @@ def gate(
     DZ: Block, DA: Block, R: Block, note: Note = None, number_format: str | None = None
 ) -> None:
     """The chain rule through an element-wise function: DZ = DA * its slope."""
-    DZ.fill(lambda i, k: DA[i, k] * R[i, k], note, number_format)
+    DZ.fill_like(DA[0, 0] * R[0, 0], note, number_format)
 
 
 def weight_grad(
@@ -107,4 +107,4 @@ def step(
     number_format: str | None = None,
 ) -> None:  # fmt: skip
     """new = old - lr * gradient."""
-    new.fill(lambda i, j: old[i, j] - lr * grad[i, j], note, number_format)
+    new.fill_like(old[0, 0] - lr * grad[0, 0], note, number_format)

@@ -266,8 +266,8 @@ def _iteration(
         return Block(s, rows, col, n, width)
 
     X = at(lay.pix, lay.pixels)
-    X.fill(
-        lambda i, j: index(_data_column(4 + j, p), img[i, 0], 1) / scale,
+    X.fill_like(
+        index(_data_column(4, p), img[0, 0], 1) / scale,
         note=note("pixel"),
         number_format=PIXEL,
     )
