@@ -273,3 +273,28 @@ def test_fill_like_is_the_checked_fill_of_the_shifted_formula():
         assert [like.cell(r, c).content for r, c in cells] == [
             checked.cell(r, c).content for r, c in cells
         ]
+
+
+def test_fill_columns_and_rows_store_what_the_checked_fill_decides():
+    from sheetnet.engine import Workbook, sumproduct
+
+    def build(how: str):
+        wb = Workbook()
+        s = wb.add_sheet("s")
+        X, W = Block(s, 0, 0, 3, 4), Block(s, 5, 0, 2, 4)
+        Z, G = Block(s, 0, 6, 3, 2), Block(s, 10, 0, 2, 4)
+        Xr, Wf, Xc = X.fixed(False, True), W.fixed(), X.fixed(True, False)
+        if how == "declared":
+            Z.fill_columns(lambda k: sumproduct(Xr.row(0), Wf.row(k)))
+            G.fill_rows(lambda k: sumproduct(Xc.col(k), Xc.col(0)) * W[k, 0])
+        else:
+            Z.fill(lambda i, k: sumproduct(Xr.row(i), Wf.row(k)))
+            G.fill(lambda k, j: sumproduct(Xc.col(k), Xc.col(j)) * W[k, j])
+        return s
+
+    declared, checked = build("declared"), build("checked")
+    key = sorted((f.col, f.first, f.last, f.width) for f in declared.fills)
+    assert key == sorted((f.col, f.first, f.last, f.width) for f in checked.fills)
+    for r, c in [(r, c) for r in range(12) for c in range(8)]:
+        a, b = declared.cell(r, c), checked.cell(r, c)
+        assert (a and a.content) == (b and b.content)

@@ -158,6 +158,26 @@ class Block:
         definition, so no cell needs building or checking."""
         self._add(0, 0, self.rows, self.cols, base, note, number_format)
 
+    def fill_columns(
+        self,
+        top: Callable[[int], Expr],
+        note: str | None = None,
+        number_format: str | None = None,
+    ) -> None:
+        """Column j as its top cell's formula `top(j)` filled down (one fill per column)."""
+        for j in range(self.cols):
+            self._add(0, j, self.rows, 1, top(j), note if j == 0 else None, number_format)
+
+    def fill_rows(
+        self,
+        left: Callable[[int], Expr],
+        note: str | None = None,
+        number_format: str | None = None,
+    ) -> None:
+        """Row i as its first cell's formula `left(i)` filled right (one fill per row)."""
+        for i in range(self.rows):
+            self._add(i, 0, 1, self.cols, left(i), note if i == 0 else None, number_format)
+
     def _add(
         self,
         i: int,

@@ -17,7 +17,7 @@ def dense(
 ) -> None:
     """Z[i, k] = SUMPRODUCT(row i of X, row k of W) + b[k]: a layer's outputs."""
     Xr, Wf, bf = X.fixed(False, True), W.fixed(), b.fixed()
-    Z.fill(lambda i, k: sumproduct(Xr.row(i), Wf.row(k)) + bf[k, 0], note, number_format)
+    Z.fill_columns(lambda k: sumproduct(Xr.row(0), Wf.row(k)) + bf[k, 0], note, number_format)
 
 
 def relu(A: Block, Z: Block, note: Note = None, number_format: str | None = None) -> None:
@@ -45,7 +45,7 @@ def softmax(
 
 def one_hot(Y: Block, label: Block, note: Note = None) -> None:
     lab = label.fixed(False, True)
-    Y.fill(lambda i, k: If(lab[i, 0].eq(k), 1, 0), note)
+    Y.fill_columns(lambda k: If(lab[0, 0].eq(k), 1, 0), note)
 
 
 def cross_entropy(
@@ -53,7 +53,7 @@ def cross_entropy(
 ) -> None:
     """-LN of the probability of the true class (labels count from 0)."""
     Pr, lab = P.fixed(False, True), label.fixed(False, True)
-    L.fill(lambda i, _: -ln(index(Pr.row(i), 1, lab[i, 0] + 1)), note, number_format)
+    L.fill_like(-ln(index(Pr.row(0), 1, lab[0, 0] + 1)), note, number_format)
 
 
 def logit_grad(
@@ -75,7 +75,7 @@ def back_through(
     """The gradient at a layer's inputs: DA[i, k] = SUMPRODUCT(row i of D, row k of W's
     transpose) = sum over outputs c of D[i, c] * W[c, k]."""
     Dr, WTf = D.fixed(False, True), WT.fixed()
-    DA.fill(lambda i, k: sumproduct(Dr.row(i), WTf.row(k)), note, number_format)
+    DA.fill_columns(lambda k: sumproduct(Dr.row(0), WTf.row(k)), note, number_format)
 
 
 def gate(
@@ -91,7 +91,7 @@ def weight_grad(
 ) -> None:  # fmt: skip
     """G[k, j] = SUMPRODUCT(column k of D, column j of X) + 2*wd*W[k, j]."""
     Dc, Xc = D.fixed(), X.fixed(True, False)
-    G.fill(lambda k, j: sumproduct(Dc.col(k), Xc.col(j)) + 2 * wd * W[k, j], note, number_format)
+    G.fill_rows(lambda k: sumproduct(Dc.col(k), Xc.col(0)) + 2 * wd * W[k, 0], note, number_format)
 
 
 def bias_grad(
