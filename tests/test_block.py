@@ -283,13 +283,13 @@ def test_fill_columns_and_rows_store_what_the_checked_fill_decides():
         s = wb.add_sheet("s")
         X, W = Block(s, 0, 0, 3, 4), Block(s, 5, 0, 2, 4)
         Z, G = Block(s, 0, 6, 3, 2), Block(s, 10, 0, 2, 4)
-        Xr, Wf, Xc = X.fixed(False, True), W.fixed(), X.fixed(True, False)
+        Xr, Wf, Xc, Xf = X.fixed(False, True), W.fixed(), X.fixed(True, False), X.fixed()
         if how == "declared":
             Z.fill_columns(lambda k: sumproduct(Xr.row(0), Wf.row(k)))
-            G.fill_rows(lambda k: sumproduct(Xc.col(k), Xc.col(0)) * W[k, 0])
+            G.fill_rows(lambda k: sumproduct(Xf.col(k), Xc.col(0)) * W[k, 0])
         else:
             Z.fill(lambda i, k: sumproduct(Xr.row(i), Wf.row(k)))
-            G.fill(lambda k, j: sumproduct(Xc.col(k), Xc.col(j)) * W[k, j])
+            G.fill(lambda k, j: sumproduct(Xf.col(k), Xc.col(j)) * W[k, j])
         return s
 
     declared, checked = build("declared"), build("checked")
