@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import NamedTuple
 
@@ -51,8 +52,10 @@ def col_number(letters: str) -> int:
     return n - 1
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse(a1: str) -> Address:
-    """Parse 'C4' or '$C$4' into an Address; raises ValueError on anything else."""
+    """Parse 'C4' or '$C$4' into an Address; raises ValueError on anything else.
+    (Cached: lessons name the same few absolute cells thousands of times.)"""
     m = _A1.match(a1)
     if not m:
         raise ValueError(f"not a cell address: {a1!r}")
