@@ -196,12 +196,15 @@ class _Evaluator:
         here = self.order[sheet]
         for f in fills:
             down, across = f.last - f.first, f.last_col - f.col
-            for e in f.expr.walk():
+            stack = [f.expr]
+            while stack:
+                e = stack.pop()
                 if type(e) is Ref:
                     first = last = e
                 elif type(e) is Range:
                     first, last = e.first, e.last
                 else:
+                    stack.extend(e.children())
                     continue
                 there = self.order.get(first.sheet, here)
                 r2 = last.row if last.abs_row else last.row + down
