@@ -229,6 +229,21 @@ def finite(v: float) -> str | None:
     return None if math.isfinite(v) else f"must be a finite number, not {v}"
 
 
+def reference(module: str) -> Callable[[Any], dict[tuple[str, str], object]]:
+    """A lesson's engine-free reference: `sheetnet.reference.<module>.expected_cells`,
+    imported when first used, given the parameters as the workbook's cells hold them."""
+
+    def expected(params: Any) -> dict[tuple[str, str], object]:
+        import importlib
+
+        from ..reference import as_stored
+
+        found = importlib.import_module(f"sheetnet.reference.{module}")
+        return found.expected_cells(as_stored(params))
+
+    return expected
+
+
 # -- what a lesson declares -----------------------------------------------------------------
 @dataclass(frozen=True)
 class DataRegion:

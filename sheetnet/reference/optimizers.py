@@ -17,12 +17,17 @@ from ..engine.errors import NA
 from ..lessons.backprop import BackpropParams
 from ..lessons.backprop.layout import Layout as BackpropLayout
 from ..lessons.optimizers.layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
-from ..lessons.optimizers.sheets import DISC_TABLE, DISCRIMINATIVE, EMA_SERIES, FIND_TOP
+from ..lessons.optimizers.runs import BATCH_TOP
+from ..lessons.optimizers.sheets import (
+    DISC_TABLE,
+    DISCRIMINATIVE,
+    EMA_SERIES,
+    FIND_TOP,
+    LR_FIND_STEPS,
+)
 from .backprop import train_cells
 from .ops import Cells, dot, total
 
-BATCH_TOP = 3
-LR_FIND_STEPS = 100
 TORCH = {  # each sheet's settings, torch's defaults
     "sgd": {"wd": 0.0},
     "momentum": {"wd": 0.0, "momentum": 0.9, "dampening": 0.0},

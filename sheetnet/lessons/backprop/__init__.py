@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import address
-from ..contract import KeyResult, Lesson
+from ..contract import KeyResult, Lesson, reference
 from ..kit import Front
 from .layout import BackpropParams, Layout
 from .sheets import build, charts
@@ -63,19 +63,13 @@ def strategy() -> Any:
     )
 
 
-def _reference(p: BackpropParams) -> dict:
-    from ...reference.backprop import expected_cells
-
-    return expected_cells(p)
-
-
 LESSON = Lesson(
     name="backprop",
     filename="backprop.xlsx",
     summary="backpropagation through a hidden ReLU layer, checked by finite differences",
     params=BackpropParams,
     build=build,
-    reference=_reference,
+    reference=reference("backprop"),
     key_results=key_results,
     examples=examples,
     strategy=strategy,

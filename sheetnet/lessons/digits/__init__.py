@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, KeyResult, Lesson
+from ..contract import DataRegion, KeyResult, Lesson, reference
 from ..kit import Front
 from .data import Images
 from .layout import DATA_FIRST_ROW, DigitsParams, Layout
@@ -87,19 +87,13 @@ def strategy() -> Any:
     return params()
 
 
-def _reference(p: DigitsParams) -> dict:
-    from ...reference.digits import expected_cells
-
-    return expected_cells(p)
-
-
 LESSON = Lesson(
     name="digits",
     filename="digits.xlsx",
     summary="handwritten digits learned by mini-batch SGD with softmax and cross-entropy",
     params=DigitsParams,
     build=build,
-    reference=_reference,
+    reference=reference("digits"),
     key_results=key_results,
     examples=examples,
     strategy=strategy,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import KeyResult, Lesson
+from ..contract import KeyResult, Lesson, reference
 from ..kit import Front
 from .sheets import EntropyParams, build, loss_chart
 
@@ -71,20 +71,13 @@ def strategy() -> Any:
     return params()
 
 
-def _reference(p: EntropyParams) -> dict:
-    from ...reference import as_stored
-    from ...reference.entropy import expected_cells
-
-    return expected_cells(as_stored(p))
-
-
 LESSON = Lesson(
     name="entropy",
     filename="entropy_example.xlsx",
     summary="softmax, sigmoid, binary cross-entropy and NLL (entropy_example.xlsx)",
     params=EntropyParams,
     build=build,
-    reference=_reference,
+    reference=reference("entropy"),
     key_results=key_results,
     examples=examples,
     strategy=strategy,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, KeyResult, Lesson
+from ..contract import DataRegion, KeyResult, Lesson, reference
 from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, GraddescParams, blocks, explain_error
 from .sheets import build
@@ -83,20 +83,13 @@ def strategy() -> Any:
     return params()
 
 
-def _reference(p: GraddescParams) -> dict:
-    from ...reference import as_stored
-    from ...reference.graddesc import expected_cells
-
-    return expected_cells(as_stored(p))
-
-
 LESSON = Lesson(
     name="graddesc",
     filename="graddesc.xlsx",
     summary="SGD, momentum, RMSProp, Adam and annealed Adam fitting y = ax + b (graddesc.xlsm)",
     params=GraddescParams,
     build=build,
-    reference=_reference,
+    reference=reference("graddesc"),
     key_results=key_results,
     examples=examples,
     strategy=strategy,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import NA, address
-from ..contract import DataRegion, KeyResult, Lesson
+from ..contract import DataRegion, KeyResult, Lesson, reference
 from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
 from .sheets import build, charts
@@ -94,20 +94,13 @@ def strategy() -> Any:
     )
 
 
-def _reference(p: OptimizersParams) -> dict:
-    from ...reference import as_stored
-    from ...reference.optimizers import expected_cells
-
-    return expected_cells(as_stored(p))
-
-
 LESSON = Lesson(
     name="optimizers",
     filename="optimizers.xlsx",
     summary="torch.optim's optimizers, weight decay, lr_find, 1cycle and discriminative rates",
     params=OptimizersParams,
     build=build,
-    reference=_reference,
+    reference=reference("optimizers"),
     key_results=key_results,
     examples=examples,
     strategy=strategy,

@@ -112,6 +112,16 @@ def _batches(wb: Workbook, p: OptimizersParams) -> None:
     s.freeze = (BATCH_TOP, 1)
 
 
+def _settings(s: Sheet, row: int, items: list[tuple[str, float, str | None]]) -> dict[str, Ref]:
+    """Inputs along `row`, each labelled on its left (columns A:B, C:D, ...); their
+    cells, absolute."""
+    out = {}
+    for j, (key, value, note) in enumerate(items):
+        s.label((row, 2 * j), key)
+        out[key] = s.input((row, 2 * j + 1), value, note=note).fixed()
+    return out
+
+
 def _constant(ref: Ref) -> Value:
     fixed = ref.fixed()
     return lambda t: fixed
@@ -126,12 +136,9 @@ def _optimizer(wb: Workbook, p: OptimizersParams, name: str) -> tuple[Run, Run]:
     shared = s.formula(
         "D1", SHARED_LR, note="the race's learning rate (right run): change it at race!C1"
     )
-    hyper: dict[str, Value] = {}
-    for j, (key, value) in enumerate(defaults.items()):
-        if key == "wd" and name in ("adam", "adamw"):
-            value = p.wd
-        s.label((1, 2 * j), key)
-        hyper[key] = _constant(s.input((1, 2 * j + 1), value, note=_HYPER_NOTES.get(key)))
+    wd = {"wd": p.wd} if name in ("adam", "adamw") else {}
+    cells = _settings(s, 1, [(k, v, _HYPER_NOTES.get(k)) for k, v in (defaults | wd).items()])
+    hyper: dict[str, Value] = {key: _constant(ref) for key, ref in cells.items()}
     s.header((RUN_TOP - 1, 0), "t")
     for t in range(p.iterations):
         s.set((RUN_TOP + t, 0), float(t + 1), Role.LABEL)
@@ -244,18 +251,16 @@ FIND_TOP = 5  # lr_find: the first step's row (0-based)
 def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
     s = wb.add_sheet("lr_find")
     n = LR_FIND_STEPS
-    s.label("A1", "start lr")
-    start = s.input("B1", 1e-7, note="fastai's start_lr").fixed()
-    s.label("C1", "end lr")
-    end = s.input("D1", 10.0, note="fastai's end_lr").fixed()
+    bounds = _settings(s, 0, [("start lr", 1e-7, "fastai's start_lr"),
+                              ("end lr", 10.0, "fastai's end_lr")])  # fmt: skip
+    start, end = bounds["start lr"], bounds["end lr"]
     s.label("E1", "steps")
     steps = s.set("F1", float(n), Role.LABEL).fixed()
-    s.label("A2", "smoothing")
-    beta = s.input("B2", 0.98, note="the smoothed loss: beta*avg + (1-beta)*loss").fixed()
-    s.label("C2", "stop at")
-    stop_at = s.input(
-        "D2", 4.0, note="stop once the smoothed loss exceeds this times the best"
-    ).fixed()
+    smoothing = _settings(s, 1, [
+        ("smoothing", 0.98, "the smoothed loss: beta*avg + (1-beta)*loss"),
+        ("stop at", 4.0, "stop once the smoothed loss exceeds this times the best"),
+    ])  # fmt: skip
+    beta, stop_at = smoothing["smoothing"], smoothing["stop at"]
     s.label(
         "H1",
         "The learning-rate finder: plain SGD whose rate grows exponentially each step, "
@@ -376,23 +381,17 @@ def _anneal(start: Expr, end: Expr, pct: Expr) -> Expr:
 def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
     s = wb.add_sheet("one_cycle")
     n = p.iterations
-    cells = {}
-    for j, (key, value, note) in enumerate((
+    cells = _settings(s, 0, [
         ("lr_max", p.lr_max, "the peak learning rate"),
         ("div_factor", 25.0, "the start is lr_max / div_factor"),
         ("pct_start", 0.3, "the share of steps spent warming up"),
         ("final_div", 1e4, "the end is the start / final_div (fastai: lr_max / (25*1e4))"),
-    )):  # fmt: skip
-        s.label((0, 2 * j), key)
-        cells[key] = s.input((0, 2 * j + 1), value, note=note).fixed()
-    for j, (key, value, note) in enumerate((
+    ]) | _settings(s, 1, [
         ("mom_max", 0.95, "momentum (Adam's beta1) at the start and the end"),
         ("mom_min", 0.85, "momentum at the peak learning rate"),
         ("beta2", 0.999, "Adam's beta2"),
         ("eps", 1e-8, "Adam's eps"),
-    )):  # fmt: skip
-        s.label((1, 2 * j), key)
-        cells[key] = s.input((1, 2 * j + 1), value, note=note).fixed()
+    ])  # fmt: skip
     s.label("A3", "steps")
     steps = s.set("B3", float(n), Role.LABEL).fixed()
     s.label("C3", "warm-up")
