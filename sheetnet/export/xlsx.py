@@ -114,7 +114,7 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 
 def _inside(spans: list[tuple[int, int]], row: int) -> bool:
     """Whether `row` lies in one of `spans` (sorted, not overlapping)."""
-    at = bisect.bisect_right(spans, (row, MAX_ROW)) - 1
+    at = bisect.bisect_right(spans, (row, address.MAX_ROWS)) - 1
     return at >= 0 and spans[at][0] <= row <= spans[at][1]
 
 
@@ -341,7 +341,6 @@ def _note(ws: Worksheet, row: int, col: int, text: str) -> None:
 
 
 SHARED = "\0"  # marks formula text that is a whole <f> element (a shared formula)
-MAX_ROW = address.MAX_ROWS
 
 
 def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
