@@ -485,6 +485,7 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     s.freeze = (CHECK_TOP + 1, 1)
     s.width(0, 16.0)
     s.width(1, 14.0, 6)
+    s.width(5, 19.0)  # the central difference's header
     t.freeze = (NUDGED_TOP + 1, 2)
     t.width(0, 16.0)
     t.width(2, 9.0, objective_col)
