@@ -99,6 +99,36 @@ class Fill:
                 yield row, col
 
 
+class _ColumnFills:
+    """One column's fills, sorted by first row, with their first rows beside them
+    (bisect on plain ints: the layout of a big workbook looks these up ~10^6 times)."""
+
+    __slots__ = ("firsts", "fills")
+
+    def __init__(self) -> None:
+        self.firsts: list[int] = []
+        self.fills: list[Fill] = []
+
+    def overlaps(self, first: int, last: int) -> bool:
+        at = bisect.bisect_left(self.firsts, first)
+        return (at < len(self.firsts) and self.firsts[at] <= last) or (
+            at > 0 and self.fills[at - 1].last >= first
+        )
+
+    def insert(self, fill: Fill) -> None:
+        at = bisect.bisect_left(self.firsts, fill.first)
+        self.firsts.insert(at, fill.first)
+        self.fills.insert(at, fill)
+
+    def covering(self, row: int) -> Fill | None:
+        at = bisect.bisect_right(self.firsts, row) - 1
+        return self.fills[at] if at >= 0 and self.fills[at].last >= row else None
+
+    def remove(self, fill: Fill) -> None:
+        at = self.fills.index(fill)
+        del self.firsts[at], self.fills[at]
+
+
 class Sheet:
     """One worksheet: single cells by zero-based (row, col), fills, and layout hints."""
 
@@ -109,7 +139,7 @@ class Sheet:
         self.cells: dict[tuple[int, int], Cell] = {}
         self._single_rows: dict[int, list[int]] = {}  # col -> rows of its single cells, sorted
         self.fills: list[Fill] = []
-        self._by_col: dict[int, list[Fill]] = {}
+        self._by_col: dict[int, _ColumnFills] = {}
         self.col_widths: dict[int, float] = {}
         self.freeze: tuple[int, int] | None = None
         self.charts: list[Chart] = []
@@ -183,34 +213,25 @@ class Sheet:
             raise ValueError(
                 f"cannot fill rows {first + 1}..{last + 1}, columns {c1 + 1}..{c2 + 1}"
             )
-        where = f"{address.render(first, c1)}:{address.render(last, c2)}"
         for c in range(c1, c2 + 1):
-            column = self._column(c)
-            at = bisect.bisect_left(column, first, key=lambda f: f.first)
-            if (at < len(column) and column[at].first <= last) or (
-                at > 0 and column[at - 1].last >= first
-            ):
-                raise ValueError(f"fill {where} overlaps cells already written")
-        for c in range(c1, c2 + 1):
+            column = self._by_col.get(c)
             rows = self._single_rows.get(c)
-            if rows and (at := bisect.bisect_left(rows, first)) < len(rows) and rows[at] <= last:
+            if (column is not None and column.overlaps(first, last)) or (
+                rows and (at := bisect.bisect_left(rows, first)) < len(rows) and rows[at] <= last
+            ):
+                where = f"{address.render(first, c1)}:{address.render(last, c2)}"
                 raise ValueError(f"fill {where} overlaps cells already written")
         for c in range(c1, c2 + 1):
-            column = self._column(c)
-            column.insert(bisect.bisect_left(column, first, key=lambda f: f.first), fill)
+            column = self._by_col.get(c)
+            if column is None:
+                column = self._by_col[c] = _ColumnFills()
+            column.insert(fill)
         self.fills.append(fill)
-
-    def _column(self, col: int) -> list[Fill]:
-        """This column's fills, sorted by first row (an index over self.fills)."""
-        return self._by_col.setdefault(col, [])
 
     def covering(self, row: int, col: int) -> Fill | None:
         """The fill that writes (row, col), zero-based, if any."""
         column = self._by_col.get(col)
-        if not column:
-            return None
-        at = bisect.bisect_right(column, row, key=lambda f: f.first) - 1
-        return column[at] if at >= 0 and column[at].last >= row else None
+        return None if column is None else column.covering(row)
 
     def _carve(self, row: int, col: int) -> None:
         """Writing one cell inside a fill replaces that cell only: split the fill

@@ -13,7 +13,6 @@ import datetime as dt
 import glob
 import os
 import tempfile
-import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,8 +26,9 @@ from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
 from ..engine import address
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results
+from ..engine.expr import Expr
 from ..engine.workbook import Cell, Fill, Role, Sheet, Workbook
-from . import fingerprint
+from . import fingerprint, package
 
 # A fixed creation date makes builds byte-identical (edits are told apart by the
 # fingerprint in the zip comment, see fingerprint.py).
@@ -58,17 +58,27 @@ class _Formats:
 
     def title(self) -> Format:
         if "title" not in self.named:
-            self.named["title"] = self.book.add_format({"bold": True, "font_size": 16})
+            self.named["title"] = self._add({"bold": True, "font_size": 16})
         return self.named["title"]
 
     def get(self, role: Role, number_format: str | None) -> Format | None:
         key = (role, number_format)
+        found = self.cache.get(key, self)  # self: not made yet
+        if found is not self:
+            return found  # type: ignore[return-value]
         if key not in self.cache:
             props = dict(_STYLES[role])
             if number_format:
                 props["num_format"] = number_format
-            self.cache[key] = self.book.add_format(props) if props else None
+            self.cache[key] = self._add(props) if props else None
         return self.cache[key]
+
+    def _add(self, props: dict) -> Format:
+        """A new format, numbered now: in the order formats are made, not the order
+        the cells that use them are written (worksheets are written in parallel)."""
+        fmt = self.book.add_format(props)
+        fmt._get_xf_index()
+        return fmt
 
 
 class ErrorCode(str):
@@ -148,13 +158,18 @@ class FormulaWorksheet(Worksheet):
     """
 
     def write_rendered(
-        self, row: int, col: int, formula: str, fmt: Format | None, value: object
+        self, row: int, col: int, formula: str | Expr, fmt: Format | None, value: object
     ) -> None:
+        """A formula cell: its text (with "="), or its expression, rendered when the
+        sheet is written (in parallel, see package.py)."""
         if self._check_dimensions(row, col):
             raise ValueError(f"cell outside Excel's grid: row {row + 1}, column {col + 1}")
-        self.table[row][col] = CellFormulaTuple(formula[1:], fmt, value)
+        text = formula[1:] if type(formula) is str else formula
+        self.table[row][col] = CellFormulaTuple(text, fmt, value)
 
     def _write_cell(self, row: int, col: int, cell: object) -> None:
+        if type(cell) is CellFormulaTuple and type(cell.formula) is not str:
+            cell = cell._replace(formula=cell.formula.render(self.name))
         fmt = getattr(cell, "format", None)
         inherited = fmt is None and (row in self.row_info or col in self.col_info)
         if type(cell) is not CellFormulaTuple or (inherited and self._inherits(row, col)):
@@ -177,7 +192,7 @@ class FormulaWorksheet(Worksheet):
     # the table's few single cells. The XML is the same, byte for byte, as writing
     # every cell through the table (tests/test_stream.py).
     # [fill, format, master <f> (rendered when its row is written), member <f>,
-    # ' s="n"' once known, columns, first row, first column, group number]
+    # ' s="n"', columns, first row, first column, group number]
     _fills: list[list]
     _values: list
     _width: int
@@ -194,10 +209,8 @@ class FormulaWorksheet(Worksheet):
             info = self.col_info.get(col)
             if fmt is None and info is not None and info.column_format is not None:
                 raise ValueError("a streamed fill cannot inherit a column format")
-        # the style index is taken when the first cell is written, as the table's
-        # cells take theirs: the indices then number the formats in the same order
         cols = range(f.col, f.last_col + 1)
-        style = None if fmt is not None else ""
+        style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
         member = f'<f t="shared" si="{group}"/>'
         self._fills.append([f, fmt, None, member, style, cols, f.first, f.col, group])
         self._values, self._width = values, width
@@ -268,7 +281,7 @@ class FormulaWorksheet(Worksheet):
                         self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
                         at += 1
                 style = entry[4]
-                if row == entry[6] or style is None:
+                if row == entry[6]:
                     add(self._fill_row(entry, row))
                     continue
                 member = entry[3]
@@ -315,9 +328,7 @@ class FormulaWorksheet(Worksheet):
 
     def _fill_row(self, entry: list, row: int) -> str:
         """The XML of one row of a fill's cells (its first row holds the master)."""
-        f, fmt, master, member, style = entry[:5]
-        if style is None:
-            entry[4] = f' s="{fmt._get_xf_index()}"'
+        f, _, master, member = entry[:4]
         if master is None:
             master = _master_formula(f, self.name, entry[8])
         out = []
@@ -348,7 +359,7 @@ def _write_cell(
 ) -> None:  # fmt: skip
     content = cell.content
     if cell.role is Role.FORMULA:
-        ws.write_rendered(row, col, content.formula(sheet.name), fmt, _cached(value))  # type: ignore[union-attr]
+        ws.write_rendered(row, col, content, fmt, _cached(value))  # type: ignore[arg-type]
     elif type(content) is str:
         ws.write_string(row, col, content, fmt)  # text stays text, never a formula
     elif type(content) is bool:
@@ -520,12 +531,14 @@ def write_xlsx(
     path: str | os.PathLike[str],
     before_replace: Callable[[], object] | None = None,
     stream: bool = True,
+    parallel: bool = True,
 ) -> Path:
     """Write `wb` with `results` as cached values to `path`, atomically.
 
     `before_replace` runs right before the finished file takes the target's place
     (it may raise to keep the target as it is). `stream=False` writes fills through
-    XlsxWriter's cell table instead (slower; the same bytes)."""
+    XlsxWriter's cell table instead (slower; the same bytes), `parallel=False` writes
+    every worksheet in this process (the same bytes again)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     sweep_parts(path)
@@ -533,7 +546,7 @@ def write_xlsx(
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".xlsx.part", dir=path.parent)
     os.close(fd)
     try:
-        book = xlsxwriter.Workbook(
+        book = package.Book(
             tmp,
             {
                 "in_memory": True,  # fixed zip entry dates: deterministic bytes
@@ -542,8 +555,9 @@ def write_xlsx(
                 "strings_to_urls": False,
             },
         )
+        book.parallel = parallel
         _populate(book, wb, results, stream)
-        _close(book)
+        book.close()
         fingerprint.stamp(tmp)
         umask = os.umask(0)
         os.umask(umask)
@@ -560,32 +574,6 @@ def write_xlsx(
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
-
-
-# Deflate level 2 (zlib's default is 6): measured on a graddesc workbook's 54 MB of
-# sheet XML, level 6 took 1.00 s for 10.4 MB, level 2 0.31 s for 11.9 MB, level 1
-# 0.28 s for 12.3 MB. Writing dominates big builds, so three times the speed is worth
-# 14% more bytes (shared formulas had already made the files a third smaller).
-DEFLATE_LEVEL = 2
-
-
-class _LeveledZipInfo(zipfile.ZipInfo):
-    """XlsxWriter's zip entries, deflated at DEFLATE_LEVEL (it offers no setting)."""
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._compresslevel = DEFLATE_LEVEL
-
-
-def _close(book: xlsxwriter.Workbook) -> None:
-    import xlsxwriter.workbook as packaging
-
-    saved = packaging.ZipInfo
-    packaging.ZipInfo = _LeveledZipInfo  # type: ignore[misc]
-    try:
-        book.close()
-    finally:
-        packaging.ZipInfo = saved  # type: ignore[misc]
 
 
 def sweep_parts(path: Path) -> None:
