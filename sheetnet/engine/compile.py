@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .expr import BinOp, Call, Const, Expr, If, Neg, Paren, Range, Ref
@@ -201,7 +202,9 @@ class _Writer:
     def __init__(self, host: str, layout: Layout) -> None:
         self.host, self.layout = host, layout
         self.sheets_used: set[str] = {host}
-        self.params: list[tuple[str, int]] = []
+        # (name, value, sheet): the sheet when the value is a relative reference's
+        # offset from the formula's own row, which moves when that sheet's rows do
+        self.params: list[tuple[str, int, str | None]] = []
         self.first = 0  # the row the current formula is written for
         self.prefix = "p"
         self.same_row: set[int] = set()  # columns the current formula reads in its own row
@@ -212,10 +215,10 @@ class _Writer:
         self.width = f.width  # a fill across columns runs an inner loop over c
         self.same_row, self.later_rows = set(), set()
 
-    def param(self, value: int) -> str:
+    def param(self, value: int, sheet: str | None = None) -> str:
         name = f"{self.prefix}{self.count}"
         self.count += 1
-        self.params.append((name, value))
+        self.params.append((name, value, sheet))
         return name
 
     def index(self, ref: Ref, last_row: int | None = None, last_col: int | None = None) -> str:
@@ -243,7 +246,7 @@ class _Writer:
             if last_row > self.first:
                 self.later_rows.update(cols)
             return f"b{slot} + {offset}{moves}"
-        return f"b{slot} + {self.param(offset)}{moves}"
+        return f"b{slot} + {self.param(offset, ref.sheet)}{moves}"
 
     def ref(self, ref: Ref) -> str:
         i = self.index(ref)
@@ -373,6 +376,7 @@ class BandCompiler:
     def __init__(self, layout: Layout) -> None:
         self.layout = layout
         self.cache: dict[str, BandRunner] = {}
+        self.last: dict[str, _Compiled] = {}  # per sheet, the band compiled last
 
     def compile(
         self, host: str, fills: list[Fill], lo: int
@@ -382,7 +386,30 @@ class BandCompiler:
         Call the runner as runner(value_lists, lo, hi, slow, params, one): slow(row)
         computes what is left of a row, one(position, row) one fill's cells of a row.
         Fills the fast path cannot write run through `one`, after the others.
+
+        A band that repeats the sheet's previous band further down (an unrolled loop's
+        next step) takes its code as it is, and its parameters moved by as many rows
+        as each sheet's references moved: checking that costs a third of writing the
+        code again.
         """
+        before = self.last.get(host)
+        shifts = None if before is None else _shifts(host, fills, lo, before)
+        if before is None or shifts is None:
+            done = self._compile(host, fills, lo)
+        else:
+            down = lo - before.lo
+            params = [
+                (name, value if sheet is None else
+                 value + (shifts[sheet] - down) * self.layout[sheet][1], sheet)
+                for name, value, sheet in before.params
+            ]  # fmt: skip
+            done = _Compiled(lo, fills, before.positions, before.runner, params)
+        self.last[host] = done
+        order = [fills[i] for i in done.positions]
+        return order, done.runner, tuple(value for _, value, _ in done.params)
+
+    def _compile(self, host: str, fills: list[Fill], lo: int) -> _Compiled:
+        as_given = _Compiled(lo, fills, list(range(len(fills))), None, [])
         hi = max(f.last for f in fills)
         hslot = self.layout[host][0]
         writer = _Writer(host, self.layout)
@@ -403,7 +430,7 @@ class BandCompiler:
                 bodies.append([*lines, f"{indent}one({i}, r)"])
                 continue
             if writer.later_rows & cols:
-                return fills, None, ()  # reads a later row of the band
+                return as_given  # reads a later row of the band
             needs[i] = writer.same_row
             target = f"b{hslot} + {f.col}"
             if f.width > 1:
@@ -415,19 +442,19 @@ class BandCompiler:
             lines.append(f"{indent}s{hslot}[{target}] = t")
             bodies.append(lines)
         if len(interpreted) == len(fills):
-            return fills, None, ()
+            return as_given
         compiled_cols = {c for i in needs for c in range(fills[i].col, fills[i].last_col + 1)}
         for i in interpreted:  # after every compiled fill of the row
             needs[i] = compiled_cols
         try:
             positions = _order(fills, needs)
         except Unsupported:
-            return fills, None, ()
+            return as_given
         slots = sorted(self.layout[s][0] for s in writer.sheets_used)
         widths = {slot: width for slot, width in self.layout.values()}
         src = ["def band(V, lo, hi, slow, P, one):"]
         src += [f"    s{k} = V[{k}]" for k in slots]
-        src += [f"    {name} = P[{i}]" for i, (name, _) in enumerate(writer.params)]
+        src += [f"    {name} = P[{i}]" for i, (name, _, _) in enumerate(writer.params)]
         src.append("    for r in range(lo, hi + 1):")
         src.append("        k = r - lo")
         src += [f"        b{k} = r * {widths[k]}" for k in slots]
@@ -441,5 +468,63 @@ class BandCompiler:
             namespace = dict(_NAMESPACE)
             exec(compile(text, f"<band {host}>", "exec"), namespace)
             self.cache[text] = namespace["band"]
-        order = [fills[i] for i in positions]
-        return order, self.cache[text], tuple(value for _, value in writer.params)
+        return _Compiled(lo, fills, positions, self.cache[text], writer.params)
+
+
+@dataclass
+class _Compiled:
+    """A band's compiled form: its first row and fills, the fills' evaluation order
+    (positions), the runner (None: the interpreter's) and its parameters."""
+
+    lo: int
+    fills: list[Fill]
+    positions: list[int]
+    runner: BandRunner | None
+    params: list[tuple[str, int, str | None]]
+
+
+def _shifts(host: str, fills: list[Fill], lo: int, before: _Compiled) -> dict[str, int] | None:
+    """How many rows each sheet's references moved if band `fills` (first row `lo`)
+    repeats band `before` further down, else None. The band's own sheet must move
+    with the band (its references are compiled as offsets from the row computed)."""
+    if len(fills) != len(before.fills):
+        return None
+    shifts = {host: lo - before.lo}
+    for f, b in zip(fills, before.fills):
+        if (
+            f.col != b.col
+            or f.width != b.width
+            or f.first - lo != b.first - before.lo
+            or f.last - lo != b.last - before.lo
+            or not _moved(f.expr, b.expr, shifts)
+        ):
+            return None
+    return shifts
+
+
+def _moved(e: Expr, base: Expr, shifts: dict[str, int]) -> bool:
+    """Whether `e` is `base` with each sheet's relative rows moved by shifts[sheet]
+    (a sheet seen first records its move)."""
+    kind = type(e)
+    if kind is not type(base):
+        return False
+    if kind is Ref:
+        if (
+            e.sheet != base.sheet  # type: ignore[attr-defined]
+            or e.col != base.col  # type: ignore[attr-defined]
+            or e.abs_row != base.abs_row  # type: ignore[attr-defined]
+            or e.abs_col != base.abs_col  # type: ignore[attr-defined]
+        ):
+            return False
+        down = e.row - base.row  # type: ignore[attr-defined]
+        if e.abs_row:  # type: ignore[attr-defined]
+            return down == 0
+        return shifts.setdefault(e.sheet, down) == down  # type: ignore[attr-defined]
+    if kind is Range:
+        return _moved(e.first, base.first, shifts) and _moved(e.last, base.last, shifts)  # type: ignore[attr-defined]
+    if kind is Const:
+        return e._key() == base._key()  # type: ignore[attr-defined]
+    if e._own() != base._own():
+        return False
+    mine, theirs = e.children(), base.children()
+    return len(mine) == len(theirs) and all(_moved(a, b, shifts) for a, b in zip(mine, theirs))
