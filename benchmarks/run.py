@@ -41,6 +41,16 @@ def _final_cells(epochs: int) -> list[str]:
 # -- measurements, each in a child process ---------------------------------------------
 
 
+def measure_memory(epochs: int, rows: int, out: str) -> dict:
+    """The same build again, its memory sampled (apart from the timed run, which the
+    sampling would slow)."""
+    from memory import PeakMemory
+
+    with PeakMemory() as peak:
+        measure_sheetnet(epochs, rows, out)
+    return {"peak_mb": peak.mb, "rss_mb": peak.rss_mb}
+
+
 def measure_sheetnet(epochs: int, rows: int, out: str) -> dict:
     import gc
 
@@ -158,7 +168,7 @@ def run(sizes: list[tuple[int, int]]) -> list[dict]:
             me = child("sheetnet", str(epochs), str(n), path)
             if "error" in me:
                 raise SystemExit(f"sheetnet failed: {me['error']}")
-            row = {"epochs": epochs, "rows": n, **me}
+            row = {"epochs": epochs, "rows": n, **me, **child("memory", str(epochs), str(n), path)}
             row["floor_agrees"] = agree(me["finals"], me["floor_finals"])
             tools = [("libreoffice", True)]
             tools.append(("pycel", me["cells"] <= PYCEL_MAX_CELLS))
@@ -202,16 +212,21 @@ def markdown(rows: list[dict]) -> str:
         "",
         "## sheetnet",
         "",
+        "Build = layout + evaluation + write. Peak memory is that of the build and the "
+        "writer's helper process together (their proportional set sizes, sampled in a "
+        "second run; benchmarks/memory.py); the build process alone in brackets.",
+        "",
         "| epochs x rows | formula cells | layout s | evaluation s | engine cells/s | write s "
-        "| total s | peak MB | MB per million cells |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| build s | build cells/s | peak MB | MB per million cells |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         total = r["layout"] + r["eval"] + r["write"]
         lines.append(
             f"| {r['epochs']} x {r['rows']} | {r['cells']:,} | {r['layout']:.2f} | {r['eval']:.2f}"
             f" | {r['cells'] / r['eval']:,.0f} | {r['write']:.2f} | {total:.2f} | "
-            f"{r['peak_mb']:.0f} | {r['peak_mb'] / r['cells'] * 1e6:.0f} |"
+            f"{r['cells'] / total:,.0f} | {r['peak_mb']:.0f} ({r['rss_mb']:.0f}) | "
+            f"{r['peak_mb'] / r['cells'] * 1e6:.0f} |"
         )
     lines += [
         "",
@@ -260,8 +275,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        if kind == "sheetnet":
-            result = measure_sheetnet(int(rest[0]), int(rest[1]), rest[2])
+        if kind in ("sheetnet", "memory"):
+            measure = measure_sheetnet if kind == "sheetnet" else measure_memory
+            result = measure(int(rest[0]), int(rest[1]), rest[2])
         else:
             fn = {"pycel": measure_pycel, "formulas": measure_formulas,
                   "libreoffice": measure_libreoffice}[kind]  # fmt: skip

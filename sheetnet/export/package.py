@@ -56,7 +56,10 @@ def render(ws: Worksheet) -> str:
     out = StringIO()
     ws._set_xml_writer(out)
     ws._assemble_xml_file()
-    return out.getvalue()
+    ws._set_xml_writer(StringIO())  # the worksheet would keep the text alive
+    text = out.getvalue()
+    out.close()
+    return text
 
 
 def cells(ws: Worksheet) -> int:
