@@ -8,6 +8,7 @@ sum, counts every page once. Linux only; elsewhere the peak is ru_maxrss.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import threading
@@ -29,10 +30,8 @@ def _pss_kb(pid: int) -> int:
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
+        with contextlib.suppress(OSError):  # the thread ended meanwhile
             found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
     return found
 
 
