@@ -73,9 +73,18 @@ def measure(args: list[str], out: str) -> dict:
         "interpreted": results.interpreted,
         "accuracy": results.at(key.sheet, key.a1),
         "accuracy_cell": [key.sheet, key.a1],
-        "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "size_mb": Path(out).stat().st_size / 1e6,
     }
+
+
+def measure_memory(args: list[str], out: str) -> dict:
+    """The same build again, its memory (the writer's helper included) sampled."""
+    from memory import PeakMemory
+
+    with PeakMemory() as peak:
+        measure(args, out)
+    return {"peak_mb": peak.mb}
 
 
 def recalc(app: str, path: str, cell: list[str], tmp: str) -> dict:
@@ -100,9 +109,11 @@ def main() -> None:
              "Run: `python3 benchmarks/digits.py`. Build = layout + evaluation + write, in "
              "a fresh process; each application loads, recalculates every formula and "
              "saves the same file. Its validation accuracy is checked against sheetnet's "
-             "before its time is reported.", "",
+             "before its time is reported. Peak memory: the build and the writer's helper "
+             "process together, sampled in a second run (benchmarks/memory.py).", "",
              "| workbook | formula cells | build s (layout / eval / write) | engine cells/s "
-             "| interpreted cells | peak MB | file MB | LibreOffice s | Gnumeric s "
+             "| interpreted cells | peak MB (MB per million cells) | file MB "
+             "| LibreOffice s | Gnumeric s "
              "| build / LibreOffice | accuracy |",
              "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
@@ -113,6 +124,7 @@ def main() -> None:
                 args = [*args, "--data", str(csv)]
             out = str(Path(tmp, "digits.xlsx"))
             got = child("measure", out, *args)
+            got |= child("memory", out, *args)
             build = got["layout"] + got["evaluate"] + got["write"]
             apps = {}
             for app in ("libreoffice", "gnumeric"):
@@ -125,7 +137,8 @@ def main() -> None:
                 f"| {name} | {got['cells']:,} | {build:.1f} ({got['layout']:.1f} / "
                 f"{got['evaluate']:.2f} / {got['write']:.1f}) | "
                 f"{got['cells'] / got['evaluate']:,.0f} | {got['interpreted']:,} | "
-                f"{got['peak_mb']:.0f} | {got['size_mb']:.1f} | {apps['libreoffice']} | "
+                f"{got['peak_mb']:.0f} ({got['peak_mb'] / got['cells'] * 1e6:.0f}) | "
+                f"{got['size_mb']:.1f} | {apps['libreoffice']} | "
                 f"{apps['gnumeric']} | {1 / ratio:.2f} | {got['accuracy']:.1%} |"
             )
             print(lines[-1], flush=True)
@@ -140,8 +153,9 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "measure":
-        print(json.dumps(measure(sys.argv[3:], sys.argv[2])))
+    if len(sys.argv) > 1 and sys.argv[1] in ("measure", "memory"):
+        how = measure if sys.argv[1] == "measure" else measure_memory
+        print(json.dumps(how(sys.argv[3:], sys.argv[2])))
     elif len(sys.argv) > 1 and sys.argv[1] == "recalc":
         print(json.dumps(recalc(sys.argv[2], sys.argv[3], json.loads(sys.argv[4]), sys.argv[5])))
     else:

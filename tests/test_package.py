@@ -3,6 +3,7 @@ process does, and the same parts as XlsxWriter's own packaging."""
 
 from __future__ import annotations
 
+import os
 import zipfile
 
 import pytest
@@ -54,17 +55,17 @@ def test_the_helper_writes_worksheets_and_the_bytes_do_not_change(big, tmp_path)
 @needs_fork
 def test_a_failing_helper_leaves_the_work_to_this_process(big, tmp_path, monkeypatch):
     wb, results = big
-    render = package.render
-    parent = __import__("os").getpid()
+    deflated = package.deflated
+    parent = os.getpid()
 
     def broken(ws):  # fails in the helper only
-        if __import__("os").getpid() != parent:
+        if os.getpid() != parent:
             raise MemoryError("the helper ran out of memory")
-        return render(ws)
+        return deflated(ws)
 
-    monkeypatch.setattr(package, "render", broken)
+    monkeypatch.setattr(package, "deflated", broken)
     helped = _write(wb, results, tmp_path / "fallback.xlsx")
-    monkeypatch.setattr(package, "render", render)
+    monkeypatch.setattr(package, "deflated", deflated)
     _write(wb, results, tmp_path / "one.xlsx", parallel=False)
     assert helped == 0
     assert (tmp_path / "fallback.xlsx").read_bytes() == (tmp_path / "one.xlsx").read_bytes()

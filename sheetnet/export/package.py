@@ -45,21 +45,41 @@ class Deflated:
     data: bytes
 
 
-def deflate(text: str) -> Deflated:
-    raw = text.encode("utf-8")
-    squeeze = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
-    return Deflated(zlib.crc32(raw), len(raw), squeeze.compress(raw) + squeeze.flush())
+class DeflatingWriter(StringIO):
+    """Where a worksheet writes its XML: the text is deflated as it comes, a chunk at
+    a time (deflated(), called between rows), so no sheet's whole text is held.
+
+    Writes go straight to a list's append (XlsxWriter writes a million times per big
+    sheet); the StringIO base is only what XlsxWriter checks for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.write = self.parts.append  # type: ignore[assignment,method-assign]
+        self._squeeze = zlib.compressobj(DEFLATE_LEVEL, zlib.DEFLATED, -15)
+        self._crc = self._size = 0
+        self._out: list[bytes] = []
+
+    def deflate_pending(self) -> None:
+        raw = "".join(self.parts).encode("utf-8")
+        self.parts.clear()
+        self._crc = zlib.crc32(raw, self._crc)
+        self._size += len(raw)
+        self._out.append(self._squeeze.compress(raw))
+
+    def finish(self) -> Deflated:
+        self.deflate_pending()
+        self._out.append(self._squeeze.flush())
+        return Deflated(self._crc, self._size, b"".join(self._out))
 
 
-def render(ws: Worksheet) -> str:
-    """A worksheet's XML part, as XlsxWriter's packager writes it."""
-    out = StringIO()
+def deflated(ws: Worksheet) -> Deflated:
+    """A worksheet's XML part, as XlsxWriter's packager writes it, deflated."""
+    out = DeflatingWriter()
     ws._set_xml_writer(out)
     ws._assemble_xml_file()
-    ws._set_xml_writer(StringIO())  # the worksheet would keep the text alive
-    text = out.getvalue()
-    out.close()
-    return text
+    ws._set_xml_writer(StringIO())  # the worksheet would keep the writer alive
+    return out.finish()
 
 
 def cells(ws: Worksheet) -> int:
@@ -102,13 +122,13 @@ class _Packager(Packager):
             theirs = split(weights)
         work: helper.Helper[dict[str, Deflated]] | None = None
         if len(theirs) > 0 and len(theirs) < len(sheets):
-            work = helper.Helper(lambda: {names[i]: deflate(render(sheets[i])) for i in theirs})
+            work = helper.Helper(lambda: {names[i]: deflated(sheets[i]) for i in theirs})
         else:
             theirs = set()
         try:
             for i, ws in enumerate(sheets):
                 if i not in theirs:
-                    self.deflated[names[i]] = deflate(render(ws))
+                    self.deflated[names[i]] = deflated(ws)
             done = (work.result() if work else None) or {}
         finally:
             if work:
@@ -118,7 +138,7 @@ class _Packager(Packager):
                 self.deflated[names[i]] = done[names[i]]
                 self.helper_sheets += 1
             else:  # the helper failed: the work is done here
-                self.deflated[names[i]] = deflate(render(sheets[i]))
+                self.deflated[names[i]] = deflated(sheets[i])
 
 
 class _Zip(zipfile.ZipFile):

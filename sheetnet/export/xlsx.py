@@ -253,8 +253,11 @@ class FormulaWorksheet(Worksheet):
         letters = [address.col_letters(c) for c in range(self.dim_colmax + 1)]
         texts: list[str] = []
         chunk_end = chunk_start = self.dim_rowmin  # rows whose numbers are in `texts`
+        deflate_pending = getattr(self.fh, "deflate_pending", None)
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
             if row == chunk_end:  # the next rows' numbers, formatted in one call
+                if deflate_pending is not None:
+                    deflate_pending()  # the rows written so far (package.py)
                 chunk_start, chunk_end = row, row + _CHUNK_ROWS
                 texts = _number_texts(values[chunk_start * width : chunk_end * width])
             if row > ends or row in starts:
