@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -15,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from sheetnet.cli import main
+from sheetnet.export import helper
 from sheetnet.export.xlsx import sweep_parts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,6 +136,34 @@ def test_a_killed_build_leaves_the_old_file_and_no_lasting_litter(tmp_path):
     assert child.returncode != 0
     assert list(out.glob("*.part")) == []  # removed on the signal
     assert not (out / "graddesc.xlsx").exists() and target.read_bytes() == before
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        with contextlib.suppress(OSError):
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+@pytest.mark.skipif(not helper.AVAILABLE, reason="the writer's helper needs fork (Linux)")
+def test_a_build_killed_while_its_helper_writes_leaves_nothing_behind(tmp_path):
+    """SIGTERM while the forked helper is writing worksheets: the build exits non-zero,
+    the part is removed, and the helper is stopped and reaped, not left running."""
+    command = [sys.executable, "-m", "sheetnet", "build", "graddesc", "--epochs", "400"]
+    child = subprocess.Popen([*command, "-o", str(tmp_path)], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    helpers: list[int] = []
+    while not helpers and child.poll() is None and time.monotonic() < deadline:
+        helpers = _children(child.pid)
+        time.sleep(0.01)
+    assert helpers, "the build finished or stalled before its helper started"
+    child.send_signal(signal.SIGTERM)
+    child.wait(timeout=60)
+    assert child.returncode != 0
+    assert list(tmp_path.glob("*.part")) == [] and not (tmp_path / "graddesc.xlsx").exists()
+    for pid in helpers:
+        assert not Path(f"/proc/{pid}").exists(), f"helper {pid} outlived the build"
 
 
 def test_parts_of_a_process_killed_outright_are_swept_on_the_next_build(tmp_path):

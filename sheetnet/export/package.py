@@ -4,10 +4,10 @@ XlsxWriter writes every part of a package into memory and then deflates the part
 one after another; in a big workbook nearly all of that is worksheet XML. Here
 each worksheet is rendered and deflated as soon as its turn comes, about half of
 them by a forked helper (helper.py) that shares the finished workbook model, and
-the zip takes the deflated worksheets as they are. The result is the same, byte
-for byte, as XlsxWriter's own packaging (tests/test_package.py); only the order
-of the work changes, and memory holds one worksheet's XML at a time instead of
-all of them.
+the zip takes the deflated worksheets as they are. The parts are XlsxWriter's
+own, and the file is the same, byte for byte, with or without the helper
+(tests/test_package.py); only the order of the work changes, and memory holds a
+few rows' XML at a time instead of every worksheet's.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class Deflated:
 
 class DeflatingWriter(StringIO):
     """Where a worksheet writes its XML: the text is deflated as it comes, a chunk at
-    a time (deflated(), called between rows), so no sheet's whole text is held.
+    a time (deflate_pending(), called between rows), so no sheet's whole text is held.
 
     Writes go straight to a list's append (XlsxWriter writes a million times per big
     sheet); the StringIO base is only what XlsxWriter checks for."""

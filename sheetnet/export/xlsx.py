@@ -143,7 +143,10 @@ def _inside(spans: list[tuple[int, int]], row: int) -> bool:
     return at >= 0 and spans[at][0] <= row <= spans[at][1]
 
 
-_CHUNK_ROWS = 1024  # rows of cached values formatted at a time (bounds the texts' memory)
+# Cells whose values are formatted (and whose XML is deflated, see package.py) at a
+# time: whole rows, as many as make about this many cells. It bounds the memory a
+# sheet's text takes, wide sheets included.
+_CHUNK_CELLS = 32_768
 
 
 class FormulaWorksheet(Worksheet):
@@ -258,7 +261,7 @@ class FormulaWorksheet(Worksheet):
             if row == chunk_end:  # the next rows' numbers, formatted in one call
                 if deflate_pending is not None:
                     deflate_pending()  # the rows written so far (package.py)
-                chunk_start, chunk_end = row, row + _CHUNK_ROWS
+                chunk_start, chunk_end = row, row + max(1, _CHUNK_CELLS // width)
                 texts = _number_texts(values[chunk_start * width : chunk_end * width])
             if row > ends or row in starts:
                 active = [e for e in active if e[0].last >= row]
