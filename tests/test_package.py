@@ -101,3 +101,18 @@ def test_split_gives_each_side_about_half():
     own = sum(weights[i] for i in mine)
     assert abs(helper_load - own) <= max(weights)
     assert theirs and mine
+
+
+def test_no_process_to_spare_means_the_work_is_done_here(big, tmp_path, monkeypatch):
+    wb, results = big
+
+    def refuse():
+        raise BlockingIOError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(helper.os, "fork", refuse)
+    monkeypatch.setattr(helper, "AVAILABLE", True)
+    helped = _write(wb, results, tmp_path / "here.xlsx")
+    monkeypatch.undo()
+    _write(wb, results, tmp_path / "one.xlsx", parallel=False)
+    assert helped == 0
+    assert (tmp_path / "here.xlsx").read_bytes() == (tmp_path / "one.xlsx").read_bytes()

@@ -3,11 +3,13 @@
 A fork shares the finished workbook model without copying or pickling it; the
 helper writes its pickled result to a temporary file (a pipe would stall it while
 this process is busy) and exits without running any of this process's cleanup.
-Where fork is missing, or the helper fails, the caller does the work itself.
+Where fork is missing, or the helper cannot start or fails, the caller does the
+work itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import signal
@@ -27,9 +29,14 @@ class Helper(Generic[T]):
 
     def __init__(self, work: Callable[[], T]) -> None:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115 (closed by result or stop)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        self._pid = os.fork()
+        for stream in (sys.stdout, sys.stderr):  # nothing buffered is written twice
+            with contextlib.suppress(Exception):
+                stream.flush()
+        try:
+            self._pid = os.fork()
+        except OSError:
+            self._file.close()
+            raise
         if self._pid == 0:
             _run_and_exit(work, self._file)
 

@@ -121,8 +121,11 @@ class _Packager(Packager):
         if self.parallel and helper.AVAILABLE and sum(weights) >= HELPER_MIN_CELLS:
             theirs = split(weights)
         work: helper.Helper[dict[str, Deflated]] | None = None
-        if len(theirs) > 0 and len(theirs) < len(sheets):
-            work = helper.Helper(lambda: {names[i]: deflated(sheets[i]) for i in theirs})
+        if 0 < len(theirs) < len(sheets):
+            try:
+                work = helper.Helper(lambda: {names[i]: deflated(sheets[i]) for i in theirs})
+            except OSError:  # no temporary file, no process to spare: all of it here
+                theirs = set()
         else:
             theirs = set()
         try:
