@@ -63,9 +63,6 @@ class _Formats:
 
     def get(self, role: Role, number_format: str | None) -> Format | None:
         key = (role, number_format)
-        found = self.cache.get(key, self)  # self: not made yet
-        if found is not self:
-            return found  # type: ignore[return-value]
         if key not in self.cache:
             props = dict(_STYLES[role])
             if number_format:
@@ -150,7 +147,8 @@ _CHUNK_CELLS = 32_768
 
 
 class FormulaWorksheet(Worksheet):
-    """A worksheet that takes formula text the engine rendered, and writes it lean.
+    """A worksheet that takes the engine's formulas (text or expressions, rendered
+    when the sheet is written), and writes them lean.
 
     XlsxWriter's write_formula spends most of its time preparing the text (about
     30 regular-expression passes to add prefixes for Excel's newer functions); the
