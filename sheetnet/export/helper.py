@@ -15,6 +15,7 @@ import pickle
 import signal
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
@@ -33,7 +34,12 @@ class Helper(Generic[T]):
             with contextlib.suppress(Exception):
                 stream.flush()
         try:
-            self._pid = os.fork()
+            with warnings.catch_warnings():
+                # Python 3.12+ warns when a process with other threads (numpy's BLAS
+                # pool) forks: a child could block on a lock one of them held. This
+                # one takes no locks: it renders, writes its file and exits.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                self._pid = os.fork()
         except OSError:
             self._file.close()
             raise
