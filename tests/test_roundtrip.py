@@ -100,19 +100,54 @@ def test_a_tampered_value_is_named(libreoffice, graddesc_file, tmp_path):
     assert [r["cell"] for r in rows if r["kind"] == "input changed"] == ["basic!F1"]
 
 
-def test_an_edited_formula_is_reported_as_an_edit(libreoffice, graddesc_file, tmp_path):
+def test_a_wrong_formula_is_evaluated_and_named(libreoffice, graddesc_file, tmp_path):
     saved = saved_by_libreoffice(
         graddesc_file, {GRADDESC["momentum"]: {"E10": "=C10+D10*A10+1"}}, tmp_path
     )
     got = run("compare", saved)
     assert got.exit_code == 1
     assert "formulas edited: 1" in got.output
-    assert "momentum!E10: =C10+D10*A10 -> =C10+D10*A10+1" in got.output
-    # the verdict agrees with the exit code; downstream cells use the saved value of
-    # the edited cell, so no value mismatches
-    assert got.output.rstrip().splitlines()[-1].startswith("  FAILED: 1 formula(s) rewritten")
-    assert "OK: all cells agree" not in got.output
+    assert "momentum!E10: =C10+D10*A10+1 [NOT equivalent" in got.output
+    # the learner's formula is evaluated in the model: what follows it was recomputed
+    # from it, so LibreOffice's values downstream agree with Python's
+    assert "first cells that moved: momentum!E10, " in got.output
     assert "cells disagree" not in got.output
+    assert got.output.rstrip().splitlines()[-1] == (
+        "  FAILED: 1 formula(s) rewritten and not equivalent to sheetnet's: momentum!E10"
+    )
+
+
+def test_an_equivalent_rewrite_is_ok_and_named(libreoffice, graddesc_file, tmp_path):
+    # y = b + a*x written the other way round, in lower case, with spaces and brackets;
+    # and a whole filled column's neighbour rewritten with LN for LOG(x, EXP(1))-style
+    saved = saved_by_libreoffice(
+        graddesc_file, {GRADDESC["momentum"]: {"E10": "=(d10*a10) + c10", "E11": "=C11+D11*A11"}},
+        tmp_path,
+    )  # fmt: skip
+    got = run("compare", saved)
+    assert got.exit_code == 0, got.output
+    assert "momentum!E10: =(D10*A10)+C10 [equivalent" in got.output.replace(" + ", "+") or (
+        "momentum!E10: =(d10*a10) + c10 [equivalent" in got.output
+    ), got.output
+    assert "OK: 1 formula(s) rewritten, each equivalent to sheetnet's" in got.output
+
+
+def test_an_input_written_as_a_formula_is_an_input_with_its_value(
+    libreoffice, graddesc_file, tmp_path
+):
+    saved = saved_by_libreoffice(graddesc_file, {GRADDESC["adam"]: {"D2": "=0.01*5"}}, tmp_path)
+    got = run("compare", saved)
+    assert got.exit_code == 0, got.output
+    assert "adam!D2: 0.01 -> =0.01*5" in got.output or "adam!D2:" in got.output
+    assert "OK: all cells agree" in got.output
+
+
+def test_an_unsupported_function_is_pinned_and_named(graddesc_file, tmp_path):
+    edited = tmp_path / "edited.xlsx"
+    edit(graddesc_file, edited, GRADDESC["momentum"], {"E10": "=MMULT(C10,D10)"})
+    got = run("compare", edited)
+    assert got.exit_code == 1
+    assert "momentum!E10: =MMULT(C10,D10) [pinned: MMULT is not supported]" in got.output
 
 
 def test_stale_values_without_recalculation_are_mismatches(graddesc_file, tmp_path):

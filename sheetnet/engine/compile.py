@@ -297,6 +297,8 @@ class _Writer:
             return f"({self.expr(e.left)} / {self.checked(e.right)})"
         if op == "^":
             return f"_pow({self.checked(e.left)}, {self.checked(e.right)})"
+        if op not in _CMP_NAMES:
+            raise Unsupported  # & (text): the interpreter's
         return f"{_CMP_NAMES[op]}({self.expr(e.left)}, {self.expr(e.right)})"
 
     def if_(self, e: If) -> str:

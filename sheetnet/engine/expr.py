@@ -16,10 +16,11 @@ from .errors import VALUE, ExcelError
 from .functions import FUNCTIONS
 from .semantics import Grid, Value
 
-# Excel's operator precedence, loosest first. Unary minus binds tighter than ^,
-# so -2^2 is 4.
-PREC_COMPARE, PREC_ADD, PREC_MUL, PREC_POW, PREC_NEG, PREC_ATOM = 1, 3, 4, 5, 6, 7
+# Excel's operator precedence, loosest first. Unary minus (and the postfix %) bind
+# tighter than ^, so -2^2 is 4.
+PREC_COMPARE, PREC_CONCAT, PREC_ADD, PREC_MUL, PREC_POW, PREC_NEG, PREC_ATOM = range(1, 8)
 _PREC = {"+": PREC_ADD, "-": PREC_ADD, "*": PREC_MUL, "/": PREC_MUL, "^": PREC_POW}
+_PREC["&"] = PREC_CONCAT
 _PREC.update({op: PREC_COMPARE for op in semantics.COMPARISONS})
 
 
@@ -407,6 +408,35 @@ class Neg(Expr):
         return (self.operand,)
 
 
+class Percent(Expr):
+    """x% (x divided by 100), as a learner may type a rate: ``=5%``."""
+
+    __slots__ = ("operand",)
+    prec = PREC_NEG
+
+    def __init__(self, operand: Expr) -> None:
+        self.operand = operand
+
+    def children(self) -> tuple[Expr, ...]:
+        return (self.operand,)
+
+    def evaluate(self, ctx: Context) -> Value:
+        return semantics.percent(_scalar(self.operand.evaluate(ctx)))
+
+    def render(self, host: str, marked: bool = False) -> str:
+        inner = self.operand.render(host, marked)
+        return f"({inner})%" if self.operand.prec < PREC_NEG else f"{inner}%"
+
+    def evaluate_array(self, ctx: Context) -> Value | Grid:
+        return semantics.elementwise1(semantics.percent, self.operand.evaluate_array(ctx))
+
+    def shift(self, rows: int, cols: int = 0) -> Expr:
+        return Percent(self.operand.shift(rows, cols))
+
+    def _key(self) -> tuple:
+        return (self.operand,)
+
+
 class Paren(Expr):
     """Parentheses an author wrote, kept in the formula text; the value is the inner one."""
 
@@ -530,3 +560,9 @@ int_ = _function("INT")
 cos = _function("COS")
 pi = _function("PI")
 na = _function("NA")
+round_ = _function("ROUND")
+power = _function("POWER")
+log10 = _function("LOG10")
+tanh = _function("TANH")
+rows = _function("ROWS")
+columns = _function("COLUMNS")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from .errors import DIV0, NA, NUM, REF, VALUE, ExcelError
-from .semantics import Grid, Value, compare, finite, to_number
+from .semantics import Grid, Value, compare, finite, power, to_number
 
 Arg = Value | Grid
 
@@ -240,6 +241,68 @@ def ABS(x: Arg) -> Value:
     return x if type(x) is ExcelError else abs(x)  # type: ignore[arg-type]
 
 
+def ROUND(x: Arg, digits: Arg) -> Value:
+    """ROUND: to `digits` decimals (negative: to tens, hundreds...), halves away from
+    zero: ROUND(2.5,0) is 3, ROUND(-2.5,0) is -3, ROUND(1234.5,-2) is 1200.
+
+    Excel rounds the number as it shows it, to 15 significant digits, not its exact
+    binary value: 1.005 is stored as 1.00499999999999989..., yet ROUND(1.005,2) is
+    1.01. So the 15-digit decimal is rounded, and the result is the double nearest
+    that decimal (ROUND(0.1+0.2,15) is 0.3). A fractional `digits` is truncated toward
+    zero (ROUND(2.567,1.9) rounds to 1 decimal). An integer rounded to decimals stays
+    exactly as it is, even beyond 15 digits (as in LibreOffice). A result too large
+    for a double (ROUND(1.7E308,-308)) is #NUM!."""
+    x, digits = _number_arg(x), _number_arg(digits)
+    if type(x) is ExcelError:
+        return x
+    if type(digits) is ExcelError:
+        return digits
+    # beyond +-400 the answer no longer changes: every double has its 15 digits
+    # between 1E308 and 1E-338
+    d = max(-400, min(400, math.trunc(digits)))  # type: ignore[arg-type]
+    if d >= 0 and x.is_integer():  # type: ignore[union-attr]
+        return x
+    shown = Decimal(f"{x:.15g}")
+    if shown.as_tuple().exponent < -d:  # type: ignore[operator]
+        shown = shown.quantize(Decimal(1).scaleb(-d), rounding=ROUND_HALF_UP)
+    return finite(float(shown) + 0.0)  # + 0.0: ROUND(-0.4,0) is 0, never -0
+
+
+def POWER(x: Arg, y: Arg) -> Value:
+    """POWER(x,y): exactly x^y (0^0 is #NUM!, 0^negative #DIV/0!, a negative number
+    to a fractional power #NUM!, overflow #NUM!)."""
+    return power(_number_arg(x), _number_arg(y))
+
+
+def _log10(x: float) -> Value:
+    """LOG10: zero or negative is #NUM!."""
+    return math.log10(x) if x > 0.0 else NUM
+
+
+def _tanh(x: float) -> Value:
+    """TANH: never overflows (+-1 for large x)."""
+    return math.tanh(x)
+
+
+def _extent(arg: Arg, rows: bool) -> Value:
+    """ROWS/COLUMNS: the size of a range, whatever its cells hold; any other value,
+    an array of one, counts 1. An error value propagates: in Excel a one-cell
+    reference to an error cell counts 1, but by the time the function sees its
+    argument the engine cannot tell a reference to a cell from the cell's value
+    (write A1:A1 for a one-cell range)."""
+    if isinstance(arg, Grid):
+        return float(arg.rows if rows else arg.cols)
+    return arg if type(arg) is ExcelError else 1.0
+
+
+def ROWS(arg: Arg) -> Value:
+    return _extent(arg, rows=True)
+
+
+def COLUMNS(arg: Arg) -> Value:
+    return _extent(arg, rows=False)
+
+
 @dataclass(frozen=True)
 class Function:
     """A worksheet function: its implementation and how many arguments it takes."""
@@ -262,6 +325,12 @@ FUNCTIONS: dict[str, Function] = {
         Function("ABS", ABS, 1, 1, elementwise=True),
         Function("INT", _unary(_int), 1, 1, elementwise=True),
         Function("COS", _unary(_cos), 1, 1, elementwise=True),
+        Function("LOG10", _unary(_log10), 1, 1, elementwise=True),
+        Function("TANH", _unary(_tanh), 1, 1, elementwise=True),
+        Function("ROUND", ROUND, 2, 2),
+        Function("POWER", POWER, 2, 2),
+        Function("ROWS", ROWS, 1, 1),
+        Function("COLUMNS", COLUMNS, 1, 1),
         Function("PI", PI, 0, 0),
         Function("NA", NA_, 0, 0),
         Function("SUM", SUM, 1, None),

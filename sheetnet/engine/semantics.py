@@ -204,5 +204,45 @@ def elementwise1(fn: Callable[[Value], Value], a: Value | Grid) -> Value | Grid:
     return fn(a)
 
 
-BINARY = {"+": add, "-": sub, "*": mul, "/": div, "^": power}
+def to_text(v: Value) -> str | ExcelError:
+    """A value as the `&` operator sees it: numbers in Excel's General form (up to 15
+    significant digits, integers without a point), TRUE/FALSE, empty as ''."""
+    t = type(v)
+    if t is str:
+        return v  # type: ignore[return-value]
+    if v is None:
+        return ""
+    if t is bool:
+        return "TRUE" if v else "FALSE"
+    if t is ExcelError:
+        return v  # type: ignore[return-value]
+    x = float(v)  # type: ignore[arg-type]
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    text = f"{x:.15G}"
+    if "E" in text:
+        mantissa, _, power_ = text.partition("E")
+        mantissa = mantissa.rstrip("0").rstrip(".") if "." in mantissa else mantissa
+        sign = "-" if power_.startswith("-") else "+"
+        return f"{mantissa}E{sign}{power_.lstrip('+-').zfill(2)}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def concat(a: Value, b: Value) -> Value:
+    """a & b: both as text (the left error first)."""
+    x, y = to_text(a), to_text(b)
+    if type(x) is ExcelError:
+        return x
+    if type(y) is ExcelError:
+        return y
+    return x + y  # type: ignore[operator]
+
+
+def percent(a: Value) -> Value:
+    """a%: a divided by 100."""
+    x = to_number(a)
+    return x if type(x) is ExcelError else x / 100.0  # type: ignore[operator]
+
+
+BINARY = {"+": add, "-": sub, "*": mul, "/": div, "^": power, "&": concat}
 COMPARISONS = ("=", "<>", "<", ">", "<=", ">=")

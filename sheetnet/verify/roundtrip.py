@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +22,9 @@ from typing import Any
 
 from ..engine import Cell, Expr, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
-from ..engine.expr import cell_renderer
+from ..engine.evaluate import Results, cell_name
+from ..engine.expr import _scalar, cell_renderer
+from ..engine.parse import FormulaNotSupported, parse_formula
 from ..lessons import get
 from ..lessons.contract import DataRegion
 from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
@@ -34,7 +36,7 @@ from .readback import SavedSheet, read_workbook
 from .report import Report, normalise
 
 
-@dataclass(frozen=True)
+@dataclass
 class Change:
     """An input the learner changed, or a formula the learner rewrote."""
 
@@ -43,6 +45,10 @@ class Change:
     cell: str
     before: object
     after: object
+    original: object = field(default=None, repr=False)  # sheetnet's expression
+    pinned: str | None = None  # why the saved value stands in for the formula
+    equivalent: bool | None = None  # same value as sheetnet's formula, on the same inputs
+    moved: list[str] = field(default_factory=list)  # first cells downstream that moved
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,14 @@ class Comparison:
         return [c for c in self.changes if c.kind == "formula"]
 
     @property
+    def wrong_formulas(self) -> list[Change]:
+        """Rewritten formulas that are not sheetnet's in another form."""
+        return [c for c in self.edited_formulas if not c.equivalent]
+
+    @property
     def ok(self) -> bool:
-        """Every value agrees and every formula is the one sheetnet wrote."""
-        return self.report.ok and not self.edited_formulas
+        """Every value agrees, and every formula is sheetnet's (or equivalent to it)."""
+        return self.report.ok and not self.wrong_formulas
 
 
 def _same_input(before: object, after: object) -> bool:
@@ -117,33 +128,90 @@ def region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
 
 
 def _apply_file(wb: Workbook, saved: dict[str, SavedSheet]) -> list[Change]:
-    """Put the file's inputs into the model; pin rewritten formulas to their saved value."""
+    """Put the file's inputs into the model, and the learner's rewritten formulas:
+    each is parsed and evaluated in the model, so what follows it is recomputed from
+    it. A formula the engine cannot read is pinned to its saved value."""
     changes: list[Change] = []
     for sheet in wb.sheets.values():
         got = saved.get(sheet.name)
         if got is None:
             raise ValueError(f"sheet {sheet.name!r} is missing from the workbook")
         for (row, col), cell in list(sheet.cells.items()):
-            a1 = address.render(row, col)
-            file_formula = got.formulas.get(a1)
-            file_value = _as_constant(got.values.get(a1))
             if cell.role is Role.INPUT:
-                if file_formula is not None:
-                    changes.append(Change("formula", sheet.name, a1, cell.content, file_formula))
-                elif not _same_input(cell.content, file_value):
-                    changes.append(Change("input", sheet.name, a1, cell.content, file_value))
-                sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
-        edited = []
-        for row, col, mine in _formulas(sheet):
-            a1 = address.render(row, col)
-            file_formula = got.formulas.get(a1)
-            if not same_formula(file_formula, mine):
-                file_value = _as_constant(got.values.get(a1))
-                changes.append(Change("formula", sheet.name, a1, mine, file_formula or file_value))
-                edited.append((row, col, file_value))
-        for row, col, file_value in edited:  # pinned: later cells use the saved value
-            sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
+                changes += _apply_input(sheet, got, row, col, cell)
+        edits = [(row, col, mine) for row, col, mine in _rewritten(sheet, got)]
+        for row, col, mine in edits:
+            changes.append(_apply_edit(sheet, got, row, col, mine))
     return changes
+
+
+def _apply_input(sheet: Sheet, got: SavedSheet, row: int, col: int, cell: Cell) -> list[Change]:
+    """An input as the file holds it; one replaced by a formula (=0.01*5) is an input
+    with that formula's value, computed by the engine."""
+    a1 = address.render(row, col)
+    file_formula = got.formulas.get(a1)
+    file_value = _as_constant(got.values.get(a1))
+    if file_formula is not None:
+        try:
+            expr = parse_formula(file_formula, sheet.name)
+        except FormulaNotSupported:
+            sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
+        else:
+            sheet.cells[row, col] = Cell(expr, Role.FORMULA)
+        return [Change("input", sheet.name, a1, cell.content, file_formula)]
+    sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
+    if _same_input(cell.content, file_value):
+        return []
+    return [Change("input", sheet.name, a1, cell.content, file_value)]
+
+
+def _rewritten(sheet: Sheet, got: SavedSheet) -> Iterator[tuple[int, int, str]]:
+    """(row, col, sheetnet's formula) of each formula cell whose formula in the file
+    is another. A member of a shared formula whose master is sheetnet's own, inside
+    the same fill, is the same formula without rendering either."""
+    formulas = got.formulas
+    for (row, col), cell in list(sheet.cells.items()):
+        if cell.role is Role.FORMULA:
+            mine = cell.content.formula(sheet.name)  # type: ignore[union-attr]
+            if not same_formula(formulas.get(address.render(row, col)), mine):
+                yield row, col, mine
+    for f in list(sheet.fills):
+        text_at = cell_renderer(f.expr, sheet.name)
+        verdicts: dict[int, bool] = {}
+        for row, col in f.positions():
+            a1 = address.render(row, col)
+            group = formulas.group(a1)
+            if group is not None:
+                same = verdicts.get(id(group))
+                if same is None:
+                    inside = f.first <= group.row <= f.last and f.col <= group.col <= f.last_col
+                    same = verdicts[id(group)] = inside and same_formula(
+                        "=" + group.text, text_at(group.row - f.first, group.col - f.col)
+                    )
+                if same:
+                    continue
+            mine = text_at(row - f.first, col - f.col)
+            if not same_formula(formulas.get(a1), mine):
+                yield row, col, mine
+
+
+def _apply_edit(sheet: Sheet, got: SavedSheet, row: int, col: int, mine: str) -> Change:
+    """The learner's cell in the model: their formula, or (a typed value, a formula the
+    engine cannot evaluate) their saved value, pinned."""
+    a1 = address.render(row, col)
+    file_formula = got.formulas.get(a1)
+    file_value = _as_constant(got.values.get(a1))
+    original = sheet.cell(row, col).content  # type: ignore[union-attr]
+    if file_formula is None:
+        sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
+        return Change("formula", sheet.name, a1, mine, file_value, original, "a typed value")
+    try:
+        expr = parse_formula(file_formula, sheet.name)
+    except FormulaNotSupported as exc:
+        sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
+        return Change("formula", sheet.name, a1, mine, file_formula, original, f"pinned: {exc}")
+    sheet.set((row, col), expr, Role.FORMULA)
+    return Change("formula", sheet.name, a1, mine, file_formula, original)
 
 
 def _data_changes(recorded: Recorded, saved: dict[str, SavedSheet]) -> list[Change]:
@@ -225,34 +293,38 @@ def compare_file(
     baseline = evaluate(wb)  # the lesson as built, before the file's inputs go in
     changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
     results = evaluate(wb)
+    edits = [c for c in changes if c.kind == "formula"]
+    if edits:
+        _judge_edits(wb, edits, results)
     report = Report(
         f"{path.name}: your file vs Python ({recorded.lesson})",
         rtol=rtol,
         notes=notes,
         sides=("python", "your file"),
     )
-    pinned = {(c.sheet, c.cell) for c in changes if c.kind == "formula"}
+    pinned = {(c.sheet, c.cell) for c in edits if c.pinned}
     contexts = (ResultsValues(results), SavedValues(saved))
     missing = stale = 0
     for sheet in wb.sheets.values():
         got = saved[sheet.name]
-        report.sheet(sheet.name)
-        for row, col, _cell in sheet.formula_cells():
+        values = got.values
+        rep = report.sheet(sheet.name)
+        for row, col in _formula_positions(sheet):
             a1 = address.render(row, col)
-            if (sheet.name, a1) in pinned:
+            if pinned and (sheet.name, a1) in pinned:
                 continue
-            value = got.values.get(a1)
+            value = values.get(a1)
             missing += value is None
             mine = results[sheet.name, row, col]
-            before = len(report.sheet(sheet.name).mismatches)
+            before = len(rep.mismatches)
             report.compare(
                 sheet.name,
                 a1,
                 mine,
                 value,
-                partial(_known, _cell, got.formulas.get(a1), got.values, contexts),
+                partial(_known, sheet, row, col, got.formulas, values, contexts),
             )
-            if len(report.sheet(sheet.name).mismatches) > before:
+            if len(rep.mismatches) > before:
                 old = normalise(baseline[sheet.name, row, col])
                 stale += old == normalise(value) or (
                     isinstance(old, float)
@@ -278,9 +350,67 @@ def compare_file(
     return Comparison(recorded.lesson, report, changes, keys)
 
 
+def _formula_positions(sheet: Sheet) -> Iterator[tuple[int, int]]:
+    """(row, col) of every formula cell, without building any expression."""
+    for (row, col), cell in sheet.cells.items():
+        if cell.role is Role.FORMULA:
+            yield row, col
+    for f in sheet.fills:
+        yield from f.positions()
+
+
+def _judge_edits(wb: Workbook, edits: list[Change], results: Results) -> None:
+    """For each rewritten formula: is it sheetnet's, in another form (the same value
+    on the same inputs)? For one that is not, the first cells downstream that moved:
+    the model is evaluated once more with sheetnet's formulas back in their place."""
+    ctx = ResultsValues(results)
+    for c in edits:
+        if not isinstance(c.original, Expr):
+            continue
+        at = address.parse(c.cell)
+        theirs = results[c.sheet, at.row, at.col]
+        ours = _scalar(c.original.evaluate(ctx))
+        c.equivalent = _close(ours, theirs)
+    wrong = [c for c in edits if not c.equivalent]
+    if not wrong:
+        return
+    learners = []
+    for c in wrong:
+        at = address.parse(c.cell)
+        learners.append(wb[c.sheet].cell(at.row, at.col))
+        wb[c.sheet].set((at.row, at.col), c.original, Role.FORMULA)  # type: ignore[arg-type]
+    reference = evaluate(wb)
+    moved = _moved_cells(results, reference, limit=5)
+    for c, cell in zip(wrong, learners):
+        c.moved = moved
+        at = address.parse(c.cell)
+        wb[c.sheet].set((at.row, at.col), cell.content, cell.role)  # type: ignore[union-attr]
+
+
+def _close(a: object, b: object) -> bool:
+    a, b = normalise(a), normalise(b)
+    if type(a) is float and type(b) is float:
+        return math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-300)
+    return a == b
+
+
+def _moved_cells(mine: Results, reference: Results, limit: int) -> list[str]:
+    """The first formula cells (sheet by sheet, row by row) where the learner's
+    formulas give another value than sheetnet's."""
+    out: list[str] = []
+    for key, value in reference.items():
+        if not _close(value, mine[key]):
+            out.append(cell_name(key))
+            if len(out) >= limit:
+                break
+    return out
+
+
 def _known(
-    cell: Cell,
-    formula: str | None,
+    sheet: Sheet,
+    row: int,
+    col: int,
+    formulas: Mapping[str, str],
     values: dict,
     contexts: tuple[ResultsValues, SavedValues],
     mine: object,
@@ -288,11 +418,17 @@ def _known(
 ) -> str | None:
     """Why the file's value may stand beside Python's: a known difference of any
     application, or drift (the formula agrees on each side's own inputs)."""
+    formula = formulas.get(address.render(row, col))
+    cell = sheet.cell(row, col)
     for app in APPS.values():
         why = app.known_difference(mine, got, formula=formula, values=values)
         if why:
             return why
-    if isinstance(cell.content, Expr) and drifted(cell.content, mine, got, *contexts):
+    if (
+        cell is not None
+        and isinstance(cell.content, Expr)
+        and drifted(cell.content, mine, got, *contexts)
+    ):
         return DRIFT
     return None
 
@@ -312,14 +448,32 @@ def render_comparison(result: Comparison) -> str:
                 else (f"{brief(k.after):>12}")
             )
             lines.append(f"    {k.label:<32} {shown} ({k.sheet}!{k.cell})")
-    if result.edited_formulas:
+    wrong = result.wrong_formulas
+    if wrong:
         lines.append(
-            f"  FAILED: {len(result.edited_formulas)} formula(s) rewritten: the file "
-            "is no longer the lesson (their saved values were used downstream)"
+            f"  FAILED: {len(wrong)} formula(s) rewritten and not equivalent to sheetnet's: "
+            + ", ".join(f"{c.sheet}!{c.cell}" for c in wrong[:5])
+            + (" ..." if len(wrong) > 5 else "")
+        )
+    elif result.report.ok and result.edited_formulas:
+        lines.append(
+            f"  OK: {len(result.edited_formulas)} formula(s) rewritten, each equivalent to "
+            "sheetnet's; every value agrees"
         )
     else:
         lines.append(result.report.verdict())
     return "\n".join(lines)
+
+
+def _verdict(c: Change) -> str:
+    if c.pinned:
+        return f" [{c.pinned}]"
+    if c.equivalent:
+        return " [equivalent: the same value as sheetnet's formula]"
+    if c.equivalent is False:
+        moved = f"; first cells that moved: {', '.join(c.moved)}" if c.moved else ""
+        return f" [NOT equivalent: another value than sheetnet's {exact(c.before)}{moved}]"
+    return ""
 
 
 def render_changes(changes: list[Change], limit: int = 30) -> str:
@@ -331,7 +485,10 @@ def render_changes(changes: list[Change], limit: int = 30) -> str:
         if rows:
             lines.append(f"  {title}: {len(rows)}")
             for c in rows[:limit]:
-                lines.append(f"    {c.sheet}!{c.cell}: {exact(c.before)} -> {exact(c.after)}")
+                shown = f"{exact(c.before)} -> {exact(c.after)}"
+                if kind == "formula":
+                    shown = f"{exact(c.after)}{_verdict(c)}"
+                lines.append(f"    {c.sheet}!{c.cell}: {shown}")
             if len(rows) > limit:
                 lines.append(f"    ... and {len(rows) - limit} more")
     return "\n".join(lines)

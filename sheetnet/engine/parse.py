@@ -1,0 +1,264 @@
+"""Formula text -> expression nodes: the inverse of ``Expr.render``.
+
+Excel, LibreOffice, Gnumeric and sheetnet all save formulas in the same A1 syntax.
+openpyxl's tokenizer (a port of the well-known E. W. Bachtal grammar, kept with
+openpyxl) splits the text into operands, operators and function calls; this
+module gives the tokens Excel's precedence and builds the engine's nodes, so
+a parsed formula evaluates exactly as the one sheetnet would have built.
+
+What the engine cannot evaluate is refused by name, one line: a function it does
+not have, an array constant, a defined name, an external or whole-column
+reference, the intersection and union operators.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
+
+from . import address
+from .errors import REF, ExcelError
+from .expr import BinOp, Call, Const, Expr, If, Neg, Paren, Percent, Range, Ref
+from .functions import FUNCTIONS
+from .offset import Offset
+
+_INFIX = {"+": 3, "-": 3, "*": 4, "/": 4, "^": 5, "&": 2}
+_INFIX.update({op: 1 for op in ("=", "<>", "<", ">", "<=", ">=")})
+_PREFIXES = ("_XLFN.", "_XLWS.")  # how Excel marks functions newer than 2007
+_CELL = re.compile(r"\$?[A-Za-z]{1,3}\$?[0-9]+")
+_SHEET = re.compile(r"('(?:[^']|'')*'|[^'!:]+)!")
+_WHOLE = re.compile(r"\$?([A-Za-z]{1,3}|[0-9]+):\$?([A-Za-z]{1,3}|[0-9]+)")
+# functions whose value is the moment's (or a random draw): their cached value is kept
+VOLATILE = frozenset({"RAND", "RANDBETWEEN", "RANDARRAY", "NOW", "TODAY", "INDIRECT", "INFO",
+                      "CELL"})  # fmt: skip
+MAX_FORMULA = 8192  # characters: Excel's own limit for a formula's text
+
+
+class FormulaNotSupported(ValueError):
+    """A formula the engine cannot evaluate; the message names what (one line)."""
+
+    def __init__(self, message: str, function: str | None = None) -> None:
+        super().__init__(message)
+        self.function = function
+
+
+class VolatileFunction(FormulaNotSupported):
+    """RAND, NOW and the like: their value is the moment's, so it is kept, not recomputed."""
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_formula(text: str, host: str) -> Expr:
+    """The expression of formula `text` (with or without '=') in a cell of sheet `host`.
+
+    Raises FormulaNotSupported with a one-line reason."""
+    if len(text) > MAX_FORMULA:
+        raise FormulaNotSupported(f"a formula of {len(text):,} characters is too long")
+    body = text[1:] if text.startswith("=") else text
+    try:
+        tokens = Tokenizer("=" + body).items
+    except (TokenizerError, ValueError, IndexError) as exc:
+        raise FormulaNotSupported(f"cannot read the formula ({exc})") from None
+    parser = _Parser(_significant(tokens), host)
+    expr = parser.expr(0)
+    if parser.pos != len(parser.tokens):
+        raise FormulaNotSupported(f"unexpected {parser.tokens[parser.pos].value!r}")
+    return expr
+
+
+def _significant(tokens: list[Token]) -> list[Token]:
+    """Tokens without white space; a space between two operands is Excel's
+    intersection operator, which is refused."""
+    out: list[Token] = []
+    for k, tok in enumerate(tokens):
+        if tok.type != Token.WSPACE:
+            out.append(tok)
+            continue
+        after = tokens[k + 1] if k + 1 < len(tokens) else None
+        if out and after is not None and _ends_operand(out[-1]) and _starts_operand(after):
+            raise FormulaNotSupported("the intersection operator (a space) is not supported")
+    return out
+
+
+def _ends_operand(tok: Token) -> bool:
+    return tok.type == Token.OPERAND or tok.subtype == Token.CLOSE
+
+
+def _starts_operand(tok: Token) -> bool:
+    return tok.type in (Token.OPERAND, Token.FUNC) or (
+        tok.type == Token.PAREN and tok.subtype == Token.OPEN
+    )
+
+
+class _Parser:
+    """Precedence climbing over the significant tokens."""
+
+    def __init__(self, tokens: list[Token], host: str) -> None:
+        self.tokens, self.host, self.pos = tokens, host, 0
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self) -> Token:
+        tok = self.peek()
+        if tok is None:
+            raise FormulaNotSupported("the formula ends too early")
+        self.pos += 1
+        return tok
+
+    def expr(self, min_prec: int) -> Expr:
+        left = self.unary()
+        while (tok := self.peek()) is not None and tok.type == Token.OP_IN:
+            if tok.value not in _INFIX:
+                raise FormulaNotSupported(_operator_refusal(tok.value))
+            prec = _INFIX[tok.value]
+            if prec < min_prec:
+                break
+            self.pos += 1
+            left = BinOp(tok.value, left, self.expr(prec + 1))  # all left-associative
+        return left
+
+    def unary(self) -> Expr:
+        tok = self.peek()
+        if tok is not None and tok.type == Token.OP_PRE:
+            self.pos += 1
+            operand = self.unary()
+            return Neg(operand) if tok.value == "-" else operand  # unary + changes nothing
+        return self.postfix(self.primary())
+
+    def postfix(self, e: Expr) -> Expr:
+        while (tok := self.peek()) is not None and tok.type == Token.OP_POST:
+            self.pos += 1
+            e = Percent(e)
+        return e
+
+    def primary(self) -> Expr:
+        tok = self.take()
+        if tok.type == Token.OPERAND:
+            return self.operand(tok)
+        if tok.type == Token.PAREN and tok.subtype == Token.OPEN:
+            inner = self.expr(0)
+            self.close(Token.PAREN)
+            return Paren(inner)
+        if tok.type == Token.FUNC and tok.subtype == Token.OPEN:
+            return self.call(tok.value[:-1])
+        if tok.type == Token.ARRAY:
+            raise FormulaNotSupported("array constants {...} are not supported")
+        raise FormulaNotSupported(f"unexpected {tok.value!r}")
+
+    def close(self, kind: str) -> None:
+        tok = self.take()
+        if tok.type != kind or tok.subtype != Token.CLOSE:
+            raise FormulaNotSupported(f"expected ')', found {tok.value!r}")
+
+    def call(self, written: str) -> Expr:
+        name = written.upper()
+        for prefix in _PREFIXES:
+            name = name.removeprefix(prefix)
+        args: list[Expr] = []
+        tok = self.peek()
+        if tok is not None and tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
+            self.pos += 1
+        else:
+            while True:
+                nxt = self.peek()
+                if nxt is not None and (nxt.type == Token.SEP or nxt.subtype == Token.CLOSE):
+                    raise FormulaNotSupported(f"an empty argument of {name} is not supported")
+                args.append(self.expr(0))
+                tok = self.take()
+                if tok.type == Token.SEP and tok.subtype == Token.ARG:
+                    continue
+                if tok.type == Token.FUNC and tok.subtype == Token.CLOSE:
+                    break
+                raise FormulaNotSupported(f"unexpected {tok.value!r} in {name}(...)")
+        return _function(name, args)
+
+    def operand(self, tok: Token) -> Expr:
+        text, kind = tok.value, tok.subtype
+        if kind == Token.NUMBER:
+            try:
+                return Const(float(text))
+            except ValueError:
+                raise FormulaNotSupported(f"not a number: {text[:40]!r}") from None
+        if kind == Token.TEXT:
+            return Const(text[1:-1].replace('""', '"'))
+        if kind == Token.LOGICAL:
+            return Const(text.upper() == "TRUE")
+        if kind == Token.ERROR:
+            return Const(ExcelError(text.upper()))
+        return reference(text, self.host)
+
+
+def _operator_refusal(op: str) -> str:
+    if op == ",":
+        return "the union operator (a comma outside a function) is not supported"
+    if op == ":":
+        return "a range built by ':' from a function's result is not supported"
+    return f"the operator {op!r} is not supported"
+
+
+def _function(name: str, args: list[Expr]) -> Expr:
+    if name in VOLATILE:
+        raise VolatileFunction(f"{name} is volatile: its value is the moment's", name)
+    if name == "IF":
+        if not 2 <= len(args) <= 3:
+            raise FormulaNotSupported(f"IF takes 2 or 3 arguments, not {len(args)}", name)
+        return If(*args)
+    if name == "OFFSET":
+        return _offset(args)
+    if name not in FUNCTIONS:
+        raise FormulaNotSupported(f"{name} is not supported", name)
+    try:
+        return Call(name, *args)
+    except ValueError as exc:
+        raise FormulaNotSupported(str(exc), name) from None
+
+
+def _offset(args: list[Expr]) -> Expr:
+    if not 3 <= len(args) <= 5 or type(args[0]) not in (Ref, Range):
+        raise FormulaNotSupported("OFFSET needs a reference and 2 to 4 numbers", "OFFSET")
+    return Offset(args[0], *args[1:])  # type: ignore[arg-type]
+
+
+def reference(text: str, host: str) -> Expr:
+    """A reference operand: 'B3', '$B$3', 'B3:C7', 'data'!B3, 'it''s'!A1:A2."""
+    if "[" in text:
+        raise FormulaNotSupported(f"the external reference {text[:60]} is not supported")
+    sheet, rest = host, text
+    if _SHEET.match(text):
+        sheet, rest = _split_sheet(text)
+    if rest.upper().endswith("#REF!"):
+        return Const(REF)
+    first, colon, last = rest.partition(":")
+    if colon and "!" in last:
+        other, last = _split_sheet(last)
+        if other != sheet:
+            raise FormulaNotSupported(f"the 3-D reference {text[:60]} is not supported")
+    if not _CELL.fullmatch(first) or (colon and not _CELL.fullmatch(last)):
+        if _WHOLE.fullmatch(rest):
+            raise FormulaNotSupported(f"the whole-row or -column reference {text[:60]} "
+                                      "is not supported")  # fmt: skip
+        raise FormulaNotSupported(f"the defined name {text[:60]} is not supported")
+    try:
+        a = address.parse(first.upper())
+        head = Ref(sheet, a.row, a.col, a.abs_row, a.abs_col)
+        if not colon:
+            return head
+        b = address.parse(last.upper())
+    except ValueError:
+        raise FormulaNotSupported(f"{text[:60]} lies outside Excel's grid") from None
+    return Range(head, Ref(sheet, b.row, b.col, b.abs_row, b.abs_col))
+
+
+def _split_sheet(text: str) -> tuple[str, str]:
+    """'it''s'!A1 -> ("it's", "A1"); data!A1:data!B2 -> ("data", "A1:data!B2")."""
+    if text.startswith("'"):
+        end = re.match(r"'((?:[^']|'')*)'!", text)
+        if end is None:
+            raise FormulaNotSupported(f"cannot read the sheet name in {text[:60]}")
+        return end.group(1).replace("''", "'"), text[end.end() :]
+    sheet, _, rest = text.partition("!")
+    if not sheet:
+        raise FormulaNotSupported(f"no sheet name in {text[:60]}")
+    return sheet, rest

@@ -1,0 +1,170 @@
+"""The fast path: a worksheet's cells as Excel, LibreOffice and XlsxWriter write them.
+
+Those writers put every cell in one regular shape (``<c r="B4" s="1" t="s"><f>…</f>
+<v>…</v></c>``), so one regular expression reads a cell, several times faster
+than a general XML parser's callbacks. The matches must tile the sheet's data
+without a gap; anything else (a namespace prefix, a comment, an inline string,
+another encoding) raises NotPlain and the part is read again by expat, which
+reads any well-formed part. Both paths feed the same handler and its checks.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import IO
+
+from .cells import _COLS, _SheetHandler
+
+_ENCODING = re.compile(r"""<\?xml[^>]*?encoding=["']([^"']*)["']""")
+_START = re.compile(r"<sheetData(/?)>")
+_TOKENS = re.compile(
+    r'<c r="([A-Z]{1,3})([0-9]+)"([^>/]*)(?:/>|>'
+    r"(?:<f([^>/]*)(?:/>|>([^<]*)</f>))?"
+    r"(?:<v>([^<]*)</v>)?"
+    r"</c>)"
+    r'|<row(?: r="([0-9]*)")?([^>/]*)(/?)>'
+    r"|(</row>)"
+    r"|(</sheetData>)"
+)
+_TYPE = re.compile(r' t="([a-zA-Z]*)"')
+_SI = re.compile(r' si="([^"]*)"')
+_F_ATTR = re.compile(r' ([a-zA-Z0-9]+)="([^"]*)"')
+_ESCAPE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+CHUNK = 1 << 22
+MAX_CARRY = 1 << 20  # a cell's text is at most 32,767 characters, escaped: well within
+
+
+class NotPlain(Exception):
+    """The part is not in the plain shape; read it with the general parser."""
+
+
+def _unescape(text: str) -> str:
+    if "&" not in text:
+        return text
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def one(m: re.Match) -> str:
+        name = m.group(1)
+        if name[0] != "#":
+            return _NAMED[name]
+        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+
+    text = _ESCAPE.sub(one, text)
+    return text
+
+
+def scan(part: IO[bytes], handler: _SheetHandler) -> None:
+    """Feed every cell of the part to `handler`; NotPlain when the shape is not plain."""
+    head = part.read(CHUNK)
+    if not head.startswith((b"<?xml", b"\xef\xbb\xbf<?xml")) or b"\0" in head[:200]:
+        raise NotPlain
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        text = decoder.decode(head)
+    except UnicodeDecodeError:
+        raise NotPlain from None
+    declared = _ENCODING.match(text.lstrip("\ufeff"))
+    found = _START.search(text)
+    if found is None or (declared and declared.group(1).lower() not in ("utf-8", "utf8")):
+        raise NotPlain
+    if found.group(1):
+        return  # <sheetData/>: no cells
+    pos, done = found.end(), False
+    while not done:
+        pos, done = _tokens(text, pos, handler)
+        if done:
+            return
+        chunk = part.read(CHUNK)
+        rest = text[pos:]
+        if not chunk or len(rest) > MAX_CARRY:
+            raise NotPlain
+        try:
+            text = rest + decoder.decode(chunk)
+        except UnicodeDecodeError:
+            raise NotPlain from None
+        pos = 0
+
+
+def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
+    """Handle the tokens from `pos` on; returns where the unread text starts, and
+    whether the sheet's data ended. A number cell, a shared member and a plain
+    formula with a number take the short way; every other cell goes through the
+    handler's general steps."""
+    values, members = h.sheet.values, h.sheet.formulas.members
+    texts = h.sheet.formulas.texts
+    cols, groups = _COLS, h.groups
+    for m in _TOKENS.finditer(text, pos):
+        if m.start() != pos:
+            break
+        (
+            letters,
+            digits,
+            attrs,
+            f_attrs,
+            f_text,
+            value,
+            row_r,
+            row_attrs,
+            _empty,
+            end_row,
+            end,
+        ) = m.groups()
+        pos = m.end()
+        if letters is not None:
+            col = cols.get(letters)
+            plain_attrs = not attrs or 't="' not in attrs
+            if (
+                col is not None
+                and col > h.col
+                and len(digits) < 8
+                and int(digits) - 1 == h.row
+                and h.cells < h.max_cells
+                and plain_attrs
+                and value is not None
+                and "&" not in value
+                and (f_attrs is None or (not f_text and ' si="' in f_attrs) or not f_attrs)
+            ):
+                try:
+                    number = float(value)
+                except ValueError:
+                    number = None
+                if number is not None and number - number == 0.0:
+                    a1 = letters + digits
+                    h.cells += 1
+                    h.col = col
+                    if f_attrs is not None:
+                        if f_attrs:  # a shared member: si only, no text
+                            group = groups.get(_SI.search(f_attrs).group(1))  # type: ignore[union-attr]
+                            if group is None or 't="shared"' not in f_attrs:
+                                raise NotPlain
+                            members[a1] = group
+                        else:
+                            texts[a1] = _unescape(f_text) if f_text else ""
+                    values[a1] = number
+                    continue
+            h._cell_start(letters + digits, _kind(attrs))
+            if f_attrs is not None:
+                h.formula = dict(_F_ATTR.findall(f_attrs)) if f_attrs else {}
+                h.f_text = _unescape(f_text) if f_text else ""
+            if value is not None:
+                h.value = _unescape(value)
+            h._cell_end()
+        elif end_row is not None:
+            continue
+        elif end is not None:
+            return pos, True
+        else:
+            if row_r is None and ' r="' in row_attrs:
+                raise NotPlain  # r is not the first attribute: read it properly
+            h._row(row_r)
+    return pos, False
+
+
+def _kind(attrs: str) -> str | None:
+    if not attrs or 't="' not in attrs:
+        return None
+    found = _TYPE.search(attrs)
+    return found.group(1) if found else None
