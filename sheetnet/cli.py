@@ -243,16 +243,22 @@ def check(lessons: tuple[str, ...]) -> None:
 @click.option(
     "--app",
     "app_name",
-    type=click.Choice([*APPS, "all"]),
+    type=click.Choice([*APPS, "sheetnet", "all"]),
     default="all",
     show_default=True,
-    help="Which spreadsheet application recalculates (all: every one installed).",
+    help="Which spreadsheet application recalculates (all: every one installed; sheetnet: "
+    "the engine itself, from the file alone).",
 )
 def verify(files: tuple[Path, ...], rtol: float, app_name: str) -> None:
     """Recalculate FILES with real spreadsheet applications; compare with the cached values."""
+    from .verify.engine_app import ENGINE
     from .verify.recalc import verify_file
 
-    apps = installed() if app_name == "all" else [get_app(app_name)]
+    apps = (
+        installed()
+        if app_name == "all"
+        else [ENGINE if app_name == "sheetnet" else get_app(app_name)]
+    )
     if not apps:
         _fail(
             "no spreadsheet application is installed: "

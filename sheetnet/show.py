@@ -8,9 +8,8 @@ import pandas as pd
 
 from .engine import address
 from .engine.errors import ExcelError
-from .safety import inspect_xlsx
+from .reader import Package
 from .text import brief
-from .verify.readback import read_workbook
 
 MAX_TABLE_CELLS = 2_000_000  # a table for a terminal or a notebook, not a whole sheet
 
@@ -27,16 +26,17 @@ def read_sheet(
     `formulas`, formula cells show their formula instead of their saved value.
     `rows` = (first, last), 1-based and inclusive.
     """
-    inspect_xlsx(path)
-    saved = read_workbook(path)
-    if not saved:
-        raise ValueError(f"{path}: the workbook has no sheets")
-    name = sheet or next(iter(saved))
-    if name not in saved:
-        raise ValueError(f"{path}: no sheet {name!r} (sheets: {', '.join(saved)})")
-    cells = dict(saved[name].values)
+    with Package(path) as package:  # checked and read through one open handle
+        names = package.sheet_names
+        if not names:
+            raise ValueError(f"{path}: the workbook has no sheets")
+        name = sheet or names[0]
+        if name not in names:
+            raise ValueError(f"{path}: no sheet {name!r} (sheets: {', '.join(names)})")
+        saved = package.sheet(name)  # only the sheet shown is read
+    cells = dict(saved.values)
     if formulas:
-        cells.update(saved[name].formulas)
+        cells.update(saved.formulas.items())
     grid: dict[tuple[int, int], object] = {}
     for a1, value in cells.items():
         at = address.parse(a1)

@@ -14,6 +14,7 @@ reference, the intersection and union operators.
 from __future__ import annotations
 
 import functools
+import math
 import re
 
 from openpyxl.formula.tokenizer import Token, Tokenizer, TokenizerError
@@ -86,8 +87,8 @@ def _ends_operand(tok: Token) -> bool:
 
 
 def _starts_operand(tok: Token) -> bool:
-    return tok.type in (Token.OPERAND, Token.FUNC) or (
-        tok.type == Token.PAREN and tok.subtype == Token.OPEN
+    return tok.type == Token.OPERAND or (
+        tok.type in (Token.FUNC, Token.PAREN) and tok.subtype == Token.OPEN
     )
 
 
@@ -178,9 +179,12 @@ class _Parser:
         text, kind = tok.value, tok.subtype
         if kind == Token.NUMBER:
             try:
-                return Const(float(text))
+                number = float(text)
             except ValueError:
-                raise FormulaNotSupported(f"not a number: {text[:40]!r}") from None
+                number = math.inf
+            if number - number != 0.0:
+                raise FormulaNotSupported(f"not a number Excel can hold: {text[:40]}")
+            return Const(number)
         if kind == Token.TEXT:
             return Const(text[1:-1].replace('""', '"'))
         if kind == Token.LOGICAL:

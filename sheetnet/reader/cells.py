@@ -222,8 +222,8 @@ class _SheetHandler:
         a1, kind, raw = self.a1, self.kind, self.value
         if self.formula is not None:
             self._formula(a1, self.formula, self.f_text or "")
-        if raw is None:
-            return
+        if raw is None or (not raw and kind in (None, "n", "b", "e")):
+            return  # no cached value (openpyxl writes <v></v> for a formula)
         if kind is None or kind == "n":
             try:
                 value: object = float(raw)

@@ -11,7 +11,9 @@ from functools import partial
 from pathlib import Path
 
 from ..engine import Expr, Workbook, address
+from ..reader import Package
 from .apps import APPS, App
+from .engine_app import recalculate_here
 from .local import DRIFT, SavedValues, drifted
 from .readback import read_workbook
 from .report import Report
@@ -94,15 +96,21 @@ def verify_file(
     cell with its cached value."""
     path = Path(path)
     app = app or APPS["libreoffice"]
-    saved = read_workbook(path)
+    with Package(path) as package:
+        saved = package.sheets()
+        sheet_of_part = {part: name for name, part in package.parts.items()}
     model = _model(path, saved)
     report = Report(f"{path.name}: {app.title} recalculation vs cached values", rtol=rtol)
-    with tempfile.TemporaryDirectory(prefix="sheetnet-verify-") as tmp:
-        staged = Path(tmp, path.stem + ".xlsx")
-        planted = _plant_sentinel(path, staged)
-        recalculated = read_workbook(app.recalculate(staged, Path(tmp, "out")))
+    if app.name == "sheetnet":
+        recalculated, notes = recalculate_here(saved)
+        report.notes += notes
+        planted = None
+    else:
+        with tempfile.TemporaryDirectory(prefix="sheetnet-verify-") as tmp:
+            staged = Path(tmp, path.stem + ".xlsx")
+            planted = _plant_sentinel(path, staged)
+            recalculated = read_workbook(app.recalculate(staged, Path(tmp, "out")))
     contexts = (SavedValues(saved), SavedValues(recalculated))
-    sheet_names = list(saved)
     for name, sheet in saved.items():
         got = recalculated.get(name)
         if got is None:
@@ -125,8 +133,7 @@ def verify_file(
             f"each agrees with {app.title}'s own inputs, formula by formula"
         )
     if planted:
-        index = int(re.search(r"([0-9]+)\.xml$", planted[0]).group(1)) - 1  # type: ignore[union-attr]
-        name, cell = sheet_names[index], planted[1]
+        name, cell = sheet_of_part[planted[0]], planted[1]
         value = recalculated[name].values.get(cell)
         if value == float(SENTINEL):
             report.add_problem(

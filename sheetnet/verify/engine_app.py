@@ -1,0 +1,154 @@
+"""`verify --app sheetnet`: the engine recalculates any workbook from the file alone.
+
+Every constant cell becomes an input, every formula is parsed; a shared formula
+becomes one fill (its master parsed once), so large files run on the engine's
+compiled path. No lesson is needed: other people's teaching workbooks are read
+exactly like sheetnet's own. A volatile function (RAND, NOW) keeps its cached
+value, and so does a formula the engine cannot read, each counted in the notes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from ..engine import Role, Sheet, Workbook, address, evaluate
+from ..engine.errors import ExcelError
+from ..engine.evaluate import CycleError
+from ..engine.parse import FormulaNotSupported, VolatileFunction, parse_formula
+from ..engine.workbook import Fill
+from ..reader import SavedFormulas, SavedSheet, SharedGroup
+from .apps import App, AppMissing
+from .report import normalise
+
+
+def _not_a_file(*_: object) -> Path:
+    raise AppMissing("sheetnet's engine recalculates in place, not into a file")
+
+
+ENGINE = App(
+    name="sheetnet",
+    title="sheetnet's engine",
+    install="built in",
+    binary=lambda: "sheetnet",
+    recalculate=_not_a_file,
+    known_difference=lambda *_, **__: None,
+)
+MAX_SPAN = 60_000_000  # cells in a sheet's used rectangle: the engine holds them as a list
+
+
+def model_of(saved: dict[str, SavedSheet]) -> tuple[Workbook, list[str]]:
+    """The workbook a file holds, as the engine's model, and notes on what was kept."""
+    wb = Workbook()
+    kept: Counter[str] = Counter()
+    volatile: Counter[str] = Counter()
+    for name, got in saved.items():
+        sheet = wb.add_sheet(name)
+        formulas = got.formulas
+        for group, cells in _groups(formulas).items():
+            _fill_group(sheet, group, cells, kept, got.values)
+        for a1, text in formulas.texts.items():
+            if a1 in formulas.members:
+                continue
+            at = address.parse(a1)
+            try:
+                if a1 in formulas.arrays:
+                    raise FormulaNotSupported(
+                        "an array (Ctrl+Shift+Enter) formula is not supported"
+                    )
+                sheet.set((at.row, at.col), parse_formula(text, name), Role.FORMULA)
+            except VolatileFunction as exc:
+                volatile[exc.function or "?"] += 1
+                _pin(sheet, at.row, at.col, got.values.get(a1))
+            except FormulaNotSupported as exc:
+                kept[str(exc)] += 1
+                _pin(sheet, at.row, at.col, got.values.get(a1))
+        for a1, value in got.values.items():
+            if a1 not in formulas:
+                at = address.parse(a1)
+                _pin(sheet, at.row, at.col, value)
+    notes = [
+        f"{n:,} cell(s) with {fn} keep their saved value (volatile: the value is the moment's)"
+        for fn, n in sorted(volatile.items())
+    ]
+    notes += [
+        f"{n:,} formula cell(s) keep their saved value: {why}" for why, n in sorted(kept.items())
+    ]
+    return wb, notes
+
+
+def _groups(formulas: SavedFormulas) -> dict[object, list[tuple[int, int]]]:
+    cells: dict[object, list[tuple[int, int]]] = {}
+    for a1, group in formulas.members.items():
+        at = address.parse(a1)
+        cells.setdefault(group, []).append((at.row, at.col))
+    return cells
+
+
+def _fill_group(
+    sheet: Sheet,
+    group: SharedGroup,
+    cells: list[tuple[int, int]],
+    kept: Counter[str],
+    values: dict[str, object],
+) -> None:
+    """A shared formula's cells as fills: one per column, over its rows where they run
+    without a gap (a group is usually one block), each member the master shifted."""
+    try:
+        master = parse_formula(group.text, sheet.name)
+    except FormulaNotSupported as exc:
+        kept[str(exc)] += len(cells)
+        master = None
+    by_col: dict[int, list[int]] = {}
+    for row, col in cells:
+        by_col.setdefault(col, []).append(row)
+    for col, rows in by_col.items():
+        rows.sort()
+        start = prev = rows[0]
+        for row in [*rows[1:], None]:
+            if row is not None and row == prev + 1:
+                prev = row
+                continue
+            if master is None:
+                for r in range(start, prev + 1):
+                    _pin(sheet, r, col, values.get(address.render(r, col)))
+            else:
+                expr = master.shift(start - group.row, col - group.col)
+                sheet.add_fill(Fill(col, start, prev, expr))
+            if row is not None:
+                start = prev = row
+
+
+def _pin(sheet: Sheet, row: int, col: int, value: object) -> None:
+    v = normalise(value)
+    if v is None:
+        return
+    if not isinstance(v, float | str | bool | ExcelError):
+        v = str(v)
+    sheet.set((row, col), v, Role.INPUT)
+
+
+def recalculate_here(saved: dict[str, SavedSheet]) -> tuple[dict[str, SavedSheet], list[str]]:
+    """The engine's values of every cell, shaped as a file read back (for verify)."""
+    wb, notes = model_of(saved)
+    for sheet in wb.sheets.values():
+        rows, cols = sheet.extent()
+        if rows * cols > MAX_SPAN:
+            raise ValueError(
+                f"sheet {sheet.name[:40]!r} spans {rows:,} rows x {cols:,} columns; the engine "
+                f"evaluates sheets of at most {MAX_SPAN:,} cells"
+            )
+    try:
+        results = evaluate(wb)
+    except CycleError as exc:
+        raise ValueError(str(exc)) from None
+    out: dict[str, SavedSheet] = {}
+    for name in saved:
+        values = {}
+        arr, width = results.array(name)
+        for i, v in enumerate(arr):
+            if v is not None:
+                row, col = divmod(i, width)
+                values[address.render(row, col)] = v
+        out[name] = SavedSheet(name, saved[name].formulas, values)
+    return out, notes
