@@ -57,10 +57,9 @@ def test_corners_survive_the_round_trip():
 class _Cells:
     """A1 = 3, B1 = 'x', C1 = 2 on sheet 's'; 'my sheet''s'!A1 = 10."""
 
-    values = {("s", 0, 0): 3.0, ("s", 0, 1): "x", ("s", 0, 2): 2.0, ("my sheet's", 0, 0): 10.0}
-
     def cell(self, sheet, row, col):
-        return self.values.get((sheet, row, col))
+        values = {("s", 0, 0): 3.0, ("s", 0, 1): "x", ("s", 0, 2): 2.0, ("my sheet's", 0, 0): 10.0}
+        return values.get((sheet, row, col))
 
     def grid(self, sheet, r1, c1, r2, c2):
         return _Inputs().grid(sheet, r1, c1, r2, c2)
@@ -78,14 +77,14 @@ class _Cells:
         ("=50%", 0.5),
         ("=2^200%", 2.0**2.0),
         ("=A1&B1", "3x"),
-        ("=1/4&\"\"", "0.25"),
+        ('=1/4&""', "0.25"),
         ("=1+2&3", "33"),  # & is looser than +
         ("=1+1=2", True),  # comparison is loosest
         ("='my sheet''s'!A1*2", 20.0),
         ("=exp(0) + ln( 1 )", 1.0),  # lower case and spaces
         ("=_xlfn.LOG(100)", 2.0),  # the prefix Excel writes for newer functions
         ("=LOG(8,2)", 3.0),
-        ("=IF(A1>2,\"big\",\"small\")", "big"),
+        ('=IF(A1>2,"big","small")', "big"),
         ("=1/0", DIV0),
         ("=#N/A", ExcelError("#N/A")),
         ("=TRUE+1", 2.0),

@@ -148,9 +148,7 @@ def test_the_engine_verifies_committed_workbooks_from_the_file_alone(name):
     assert "OK: all cells agree" in got.output
 
 
-def test_the_engine_agrees_with_libreoffice_on_a_workbook_another_tool_made(
-    libreoffice, tmp_path
-):
+def test_the_engine_agrees_with_libreoffice_on_a_workbook_another_tool_made(libreoffice, tmp_path):
     """A teacher's workbook written by openpyxl (no cached values): LibreOffice computes
     and saves it; the engine, reading only that file, must find the same values."""
     wb = openpyxl.Workbook()

@@ -50,6 +50,13 @@ def _scalar(v: Value | Grid) -> Value:
     return v
 
 
+def _as_range(arg: Expr, ctx: Context) -> Value | Grid:
+    """A one-cell reference read as the one-cell range it names."""
+    if type(arg) is Ref:
+        return ctx.grid(arg.sheet, arg.row, arg.col, arg.row, arg.col)
+    return arg.evaluate(ctx)
+
+
 class Expr:
     """Base of all nodes."""
 
@@ -484,6 +491,8 @@ class Call(Expr):
         fn = FUNCTIONS[self.name]
         if fn.array_args:  # SUMPRODUCT: its arguments are arrays, element by element
             return fn.impl(*(a.evaluate_array(ctx) for a in self.args))
+        if fn.ranges:
+            return fn.impl(*(_as_range(a, ctx) for a in self.args))
         return fn.impl(*(a.evaluate(ctx) for a in self.args))
 
     def evaluate_array(self, ctx: Context) -> Value | Grid:

@@ -270,7 +270,8 @@ def ROUND(x: Arg, digits: Arg) -> Value:
 
 def POWER(x: Arg, y: Arg) -> Value:
     """POWER(x,y): exactly x^y (0^0 is #NUM!, 0^negative #DIV/0!, a negative number
-    to a fractional power #NUM!, overflow #NUM!)."""
+    to a fractional power #NUM!, overflow #NUM!, underflow 0; LibreOffice differs on
+    each as it does for ^, and gives #NUM! for an underflow)."""
     return power(_number_arg(x), _number_arg(y))
 
 
@@ -289,7 +290,8 @@ def _extent(arg: Arg, rows: bool) -> Value:
     an array of one, counts 1. An error value propagates: in Excel a one-cell
     reference to an error cell counts 1, but by the time the function sees its
     argument the engine cannot tell a reference to a cell from the cell's value
-    (write A1:A1 for a one-cell range)."""
+    (write A1:A1 for a one-cell range). LibreOffice refuses a value that is not a
+    reference (ROWS(5) is #VALUE! there)."""
     if isinstance(arg, Grid):
         return float(arg.rows if rows else arg.cols)
     return arg if type(arg) is ExcelError else 1.0
@@ -312,6 +314,9 @@ class Function:
     min_args: int
     max_args: int | None
     array_args: bool = False  # its arguments are evaluated as arrays (SUMPRODUCT)
+    # a reference argument is a range, even of one cell: SUM(A1) skips text in A1 as
+    # SUM(A1:A2) does, where SUM("7") counts the typed text
+    ranges: bool = False
     elementwise: bool = False  # inside an array argument, applies to each element
 
 
@@ -329,17 +334,17 @@ FUNCTIONS: dict[str, Function] = {
         Function("TANH", _unary(_tanh), 1, 1, elementwise=True),
         Function("ROUND", ROUND, 2, 2),
         Function("POWER", POWER, 2, 2),
-        Function("ROWS", ROWS, 1, 1),
-        Function("COLUMNS", COLUMNS, 1, 1),
+        Function("ROWS", ROWS, 1, 1, ranges=True),
+        Function("COLUMNS", COLUMNS, 1, 1, ranges=True),
         Function("PI", PI, 0, 0),
         Function("NA", NA_, 0, 0),
-        Function("SUM", SUM, 1, None),
-        Function("SUMSQ", SUMSQ, 1, None),
+        Function("SUM", SUM, 1, None, ranges=True),
+        Function("SUMSQ", SUMSQ, 1, None, ranges=True),
         Function("SUMPRODUCT", SUMPRODUCT, 1, None, array_args=True),
-        Function("COUNT", COUNT, 1, None),
-        Function("AVERAGE", AVERAGE, 1, None),
-        Function("MAX", MAX, 1, None),
-        Function("MIN", MIN, 1, None),
+        Function("COUNT", COUNT, 1, None, ranges=True),
+        Function("AVERAGE", AVERAGE, 1, None, ranges=True),
+        Function("MAX", MAX, 1, None, ranges=True),
+        Function("MIN", MIN, 1, None, ranges=True),
         Function("MATCH", MATCH, 2, 3),
         Function("INDEX", INDEX, 2, 3),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -19,12 +19,14 @@ from ..engine import address
 from ..engine.errors import ExcelError, as_error
 from ..engine.expr import cell_renderer
 from ..engine.parse import FormulaNotSupported, parse_formula
+from .grid import CellGrid
 
 MAX_TEXT = 32_767  # characters in one cell: Excel's own limit
 _MAIN = (
     "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "http://purl.oclc.org/ooxml/spreadsheetml/main",  # the "strict" dialect
 )
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _COLS: dict[str, int] = {}  # column letters -> number, as met
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
 
@@ -66,39 +68,41 @@ def _translator(text: str, row: int, col: int) -> object:
     return at
 
 
-class SavedFormulas(Mapping[str, str]):
-    """A1 -> formula text (with '=', as openpyxl gives it), members of shared groups
-    rendered from their master on demand."""
+class SavedFormulas(CellGrid):
+    """Formula text (with '=', as openpyxl gives it) by cell: a cell holds its own text
+    (without '='), or its SharedGroup, whose member texts are rendered on demand."""
+
+    __slots__ = ("host", "arrays")
 
     def __init__(self, host: str) -> None:
+        super().__init__()
         self.host = host
-        self.texts: dict[str, str] = {}  # as the file holds them, without '='
+        self.arrays: set[tuple[int, int]] = set()  # array (Ctrl+Shift+Enter) formulas
 
-        self.members: dict[str, SharedGroup] = {}  # every cell of a shared group
-        self.arrays: set[str] = set()  # array (Ctrl+Shift+Enter) formulas
+    def text_at(self, row: int, col: int) -> str | None:
+        entry = self.at(row, col)
+        if entry is None:
+            return None
+        if type(entry) is str:
+            return "=" + entry
+        return entry.text_at(row, col, self.host)
 
-    def group(self, a1: str) -> SharedGroup | None:
-        return self.members.get(a1)
+    def group_at(self, row: int, col: int) -> SharedGroup | None:
+        entry = self.at(row, col)
+        return entry if type(entry) is SharedGroup else None
 
     def __getitem__(self, a1: str) -> str:
-        text = self.texts.get(a1)
-        if text is not None:
-            return "=" + text
-        group = self.members[a1]
         at = address.parse(a1)
-        return group.text_at(at.row, at.col, self.host)  # type: ignore[return-value]
+        text = self.text_at(at.row, at.col)
+        if text is None:
+            raise KeyError(a1)
+        return text
 
-    def __contains__(self, a1: object) -> bool:
-        return a1 in self.texts or a1 in self.members
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self.texts
-        for a1 in self.members:
-            if a1 not in self.texts:
-                yield a1
-
-    def __len__(self) -> int:
-        return len(self.texts) + sum(1 for a1 in self.members if a1 not in self.texts)
+    def get(self, a1: str, default: object = None) -> object:
+        try:
+            return self[a1]
+        except (KeyError, ValueError):
+            return default
 
 
 @dataclass
@@ -107,7 +111,7 @@ class SavedSheet:
 
     name: str
     formulas: SavedFormulas
-    values: dict[str, object] = field(default_factory=dict)
+    values: CellGrid = field(default_factory=CellGrid)
 
 
 class _SheetHandler:
@@ -225,12 +229,11 @@ class _SheetHandler:
         if raw is None or (not raw and kind in (None, "n", "b", "e")):
             return  # no cached value (openpyxl writes <v></v> for a formula)
         if kind is None or kind == "n":
-            try:
-                value: object = float(raw)
-            except ValueError:
-                raise BadSheet(f"cell {a1} holds {raw[:20]!r} as a number") from None
-            if value - value != 0.0:  # type: ignore[operator]
-                raise BadSheet(f"cell {a1} holds {raw[:20]!r}: not a number Excel can hold")
+            # digits only: Python's float() would also take 'nan' and 'inf'; a number too
+            # large for a double (Gnumeric saves an overflow so) reads as infinity
+            if not _NUMBER.fullmatch(raw.strip()):
+                raise BadSheet(f"cell {a1} holds {raw[:20]!r} as a number")
+            value = float(raw)
         elif kind == "s":
             if not raw.strip().isdigit() or int(raw) >= len(self.strings):
                 raise BadSheet(f"cell {a1} points at shared text {raw[:20]!r}, which is missing")
@@ -243,7 +246,7 @@ class _SheetHandler:
             value = as_error(raw) or ExcelError(raw[:16])
         else:
             value = raw  # a date cell (t="d") as its ISO text
-        self.sheet.values[a1] = value
+        self.sheet.values.put(self.row, self.col, value)
 
     def _formula(self, a1: str, attrs: dict[str, str], text: str) -> None:
         formulas = self.sheet.formulas
@@ -252,16 +255,13 @@ class _SheetHandler:
             group = self.groups.get(si)
             if text:  # a master: it holds the text (Excel: first in its block)
                 group = self.groups[si] = SharedGroup(self.row, self.col, text)
-                formulas.members[a1] = group
-                formulas.texts[a1] = text
-            elif group is not None:
-                formulas.members[a1] = group
-            else:
+            elif group is None:
                 raise BadSheet(f"cell {a1} belongs to shared formula {si[:20]!r}, which has none")
+            formulas.put(self.row, self.col, group)
             return
         if attrs.get("t") in ("array", "dataTable"):
-            formulas.arrays.add(a1)  # Ctrl+Shift+Enter: refused by name when evaluated
-        formulas.texts[a1] = text
+            formulas.arrays.add((self.row, self.col))  # refused by name when evaluated
+        formulas.put(self.row, self.col, text)
 
 
 def read_sheet(

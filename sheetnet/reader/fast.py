@@ -19,19 +19,20 @@ from .cells import _COLS, _SheetHandler
 _ENCODING = re.compile(r"""<\?xml[^>]*?encoding=["']([^"']*)["']""")
 _START = re.compile(r"<sheetData(/?)>")
 _TOKENS = re.compile(
-    r'<c r="([A-Z]{1,3})([0-9]+)"([^>/]*)(?:/>|>'
-    r"(?:<f([^>/]*)(?:/>|>([^<]*)</f>))?"
-    r"(?:<v>([^<]*)</v>)?"
+    r'\s*(?:<c r="([A-Z]{1,3})([0-9]+)"([^>/]*)(?:/>|>\s*'
+    r"(?:<f([^>/]*)(?:/>|>([^<]*)</f>)\s*)?"
+    r"(?:<v>([^<]*)</v>\s*)?"
     r"</c>)"
     r'|<row(?: r="([0-9]*)")?([^>/]*)(/?)>'
     r"|(</row>)"
-    r"|(</sheetData>)"
+    r"|(</sheetData>))"
 )
 _TYPE = re.compile(r' t="([a-zA-Z]*)"')
 _SI = re.compile(r' si="([^"]*)"')
 _F_ATTR = re.compile(r' ([a-zA-Z0-9]+)="([^"]*)"')
 _ESCAPE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
 _NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_DIGITS = frozenset("0123456789.")
 CHUNK = 1 << 22
 MAX_CARRY = 1 << 20  # a cell's text is at most 32,767 characters, escaped: well within
 
@@ -93,8 +94,7 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
     whether the sheet's data ended. A number cell, a shared member and a plain
     formula with a number take the short way; every other cell goes through the
     handler's general steps."""
-    values, members = h.sheet.values, h.sheet.formulas.members
-    texts = h.sheet.formulas.texts
+    put_value, put_formula = h.sheet.values.put, h.sheet.formulas.put
     cols, groups = _COLS, h.groups
     for m in _TOKENS.finditer(text, pos):
         if m.start() != pos:
@@ -131,8 +131,7 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
                     number = float(value)
                 except ValueError:
                     number = None
-                if number is not None and number - number == 0.0:
-                    a1 = letters + digits
+                if number is not None and number - number == 0.0 and value[-1] in _DIGITS:
                     h.cells += 1
                     h.col = col
                     if f_attrs is not None:
@@ -140,10 +139,10 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
                             group = groups.get(_SI.search(f_attrs).group(1))  # type: ignore[union-attr]
                             if group is None or 't="shared"' not in f_attrs:
                                 raise NotPlain
-                            members[a1] = group
+                            put_formula(h.row, col, group)
                         else:
-                            texts[a1] = _unescape(f_text) if f_text else ""
-                    values[a1] = number
+                            put_formula(h.row, col, _unescape(f_text) if f_text else "")
+                    put_value(h.row, col, number)
                     continue
             h._cell_start(letters + digits, _kind(attrs))
             if f_attrs is not None:

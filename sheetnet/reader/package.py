@@ -22,6 +22,10 @@ _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
 
 
+class _Damaged(ValueError):
+    """A workbook-level part that cannot be read; Package names the file."""
+
+
 class Package:
     """An .xlsx (or .xlsm) opened for reading: ``with Package(path) as p: p.sheet("data")``."""
 
@@ -43,6 +47,9 @@ class Package:
         try:
             self.notes = check_archive(self.zip, self.path)
             self.parts = _sheet_parts(self.zip)
+        except _Damaged as exc:
+            self.close()
+            raise UnreadableWorkbook(f"{self.path}: damaged workbook ({exc})") from None
         except BaseException:
             self.close()
             raise
@@ -116,11 +123,11 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
         rid = attrs.get(f"{_REL} id") or attrs.get(f"{_STRICT_REL} id")
         target = rels.get(rid or "")
         if not name or target is None:
-            raise UnreadableWorkbook(f"sheet {name[:40]!r} has no part in the workbook")
+            raise _Damaged(f"sheet {name[:40]!r} has no part in the workbook")
         if target[1].rpartition("/")[2] != "worksheet":
             continue  # a chart sheet or a dialog sheet: no cells
         if target[0] not in z.NameToInfo:
-            raise UnreadableWorkbook(f"sheet {name[:40]!r}: its part {target[0][:60]} is missing")
+            raise _Damaged(f"sheet {name[:40]!r}: its part {target[0][:60]} is missing")
         parts[name] = target[0]
     return parts
 
@@ -151,9 +158,9 @@ def _xml(z: zipfile.ZipFile, part: str, limit: int = 16 << 20) -> list[tuple[str
     try:
         info = z.getinfo(part)
     except KeyError:
-        raise UnreadableWorkbook(f"a zip archive, but not an .xlsx workbook (no {part})") from None
+        raise _Damaged(f"a zip archive, but not an .xlsx workbook (no {part})") from None
     if info.file_size > limit:
-        raise UnreadableWorkbook(f"{part} is far too large ({info.file_size:,} bytes)")
+        raise _Damaged(f"{part} is far too large ({info.file_size:,} bytes)")
     tags: list[tuple[str, dict]] = []
     parser = expat.ParserCreate(namespace_separator=" ")
     parser.StartElementHandler = lambda tag, attrs: tags.append((tag, attrs))
@@ -161,14 +168,12 @@ def _xml(z: zipfile.ZipFile, part: str, limit: int = 16 << 20) -> list[tuple[str
     try:
         parser.Parse(z.read(info), True)
     except expat.ExpatError as exc:
-        raise UnreadableWorkbook(
-            f"{part}: damaged XML ({expat.errors.messages[exc.code]})"
-        ) from None
+        raise _Damaged(f"{part}: damaged XML ({expat.errors.messages[exc.code]})") from None
     return tags
 
 
 def _refuse_entities(*_: object) -> None:
-    raise UnreadableWorkbook("the workbook declares XML entities; refusing to read")
+    raise _Damaged("it declares XML entities; refusing to read")
 
 
 def _read_strings(z: zipfile.ZipFile, part: str, path: Path) -> list[str]:
@@ -214,7 +219,7 @@ def _read_strings(z: zipfile.ZipFile, part: str, path: Path) -> list[str]:
             while chunk := stream.read(1 << 20):
                 parser.Parse(chunk, False)
         parser.Parse(b"", True)
-    except BadSheet as exc:
+    except (BadSheet, _Damaged) as exc:
         raise UnreadableWorkbook(f"{path}: {part}: {exc}") from None
     except expat.ExpatError as exc:
         raise UnreadableWorkbook(

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from ..engine import Role, Sheet, Workbook, address, evaluate
+from ..engine import Role, Sheet, Workbook, evaluate
 from ..engine.errors import ExcelError
 from ..engine.evaluate import CycleError
 from ..engine.parse import FormulaNotSupported, VolatileFunction, parse_formula
 from ..engine.workbook import Fill
-from ..reader import SavedFormulas, SavedSheet, SharedGroup
+from ..reader import SavedSheet, SharedGroup
+from ..reader.grid import CellGrid
 from .apps import App, AppMissing
 from .report import normalise
 
@@ -44,29 +45,29 @@ def model_of(saved: dict[str, SavedSheet]) -> tuple[Workbook, list[str]]:
     volatile: Counter[str] = Counter()
     for name, got in saved.items():
         sheet = wb.add_sheet(name)
-        formulas = got.formulas
-        for group, cells in _groups(formulas).items():
-            _fill_group(sheet, group, cells, kept, got.values)
-        for a1, text in formulas.texts.items():
-            if a1 in formulas.members:
+        formulas, values = got.formulas, got.values
+        groups: dict[SharedGroup, list[tuple[int, int]]] = {}
+        for row, col, entry in formulas.cells():
+            if type(entry) is SharedGroup:
+                groups.setdefault(entry, []).append((row, col))
                 continue
-            at = address.parse(a1)
             try:
-                if a1 in formulas.arrays:
+                if (row, col) in formulas.arrays:
                     raise FormulaNotSupported(
                         "an array (Ctrl+Shift+Enter) formula is not supported"
                     )
-                sheet.set((at.row, at.col), parse_formula(text, name), Role.FORMULA)
+                sheet.set((row, col), parse_formula(entry, name), Role.FORMULA)
             except VolatileFunction as exc:
                 volatile[exc.function or "?"] += 1
-                _pin(sheet, at.row, at.col, got.values.get(a1))
+                _pin(sheet, row, col, values.at(row, col))
             except FormulaNotSupported as exc:
                 kept[str(exc)] += 1
-                _pin(sheet, at.row, at.col, got.values.get(a1))
-        for a1, value in got.values.items():
-            if a1 not in formulas:
-                at = address.parse(a1)
-                _pin(sheet, at.row, at.col, value)
+                _pin(sheet, row, col, values.at(row, col))
+        for group, cells in groups.items():
+            _fill_group(sheet, group, cells, kept, values)
+        for row, col, value in values.cells():
+            if formulas.at(row, col) is None:
+                _pin(sheet, row, col, value)
     notes = [
         f"{n:,} cell(s) with {fn} keep their saved value (volatile: the value is the moment's)"
         for fn, n in sorted(volatile.items())
@@ -77,20 +78,12 @@ def model_of(saved: dict[str, SavedSheet]) -> tuple[Workbook, list[str]]:
     return wb, notes
 
 
-def _groups(formulas: SavedFormulas) -> dict[object, list[tuple[int, int]]]:
-    cells: dict[object, list[tuple[int, int]]] = {}
-    for a1, group in formulas.members.items():
-        at = address.parse(a1)
-        cells.setdefault(group, []).append((at.row, at.col))
-    return cells
-
-
 def _fill_group(
     sheet: Sheet,
     group: SharedGroup,
     cells: list[tuple[int, int]],
     kept: Counter[str],
-    values: dict[str, object],
+    values: CellGrid,
 ) -> None:
     """A shared formula's cells as fills: one per column, over its rows where they run
     without a gap (a group is usually one block), each member the master shifted."""
@@ -111,7 +104,7 @@ def _fill_group(
                 continue
             if master is None:
                 for r in range(start, prev + 1):
-                    _pin(sheet, r, col, values.get(address.render(r, col)))
+                    _pin(sheet, r, col, values.at(r, col))
             else:
                 expr = master.shift(start - group.row, col - group.col)
                 sheet.add_fill(Fill(col, start, prev, expr))
@@ -144,11 +137,10 @@ def recalculate_here(saved: dict[str, SavedSheet]) -> tuple[dict[str, SavedSheet
         raise ValueError(str(exc)) from None
     out: dict[str, SavedSheet] = {}
     for name in saved:
-        values = {}
+        values = CellGrid()
         arr, width = results.array(name)
         for i, v in enumerate(arr):
             if v is not None:
-                row, col = divmod(i, width)
-                values[address.render(row, col)] = v
+                values.put(*divmod(i, width), v)
         out[name] = SavedSheet(name, saved[name].formulas, values)
     return out, notes

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import math
 
-from ..engine import address
 from ..engine.expr import BinOp, Call, Const, Expr, If, Neg, Paren, Range, Ref, _scalar
 from ..engine.semantics import Grid, Value
 from .readback import SavedSheet
@@ -37,13 +36,13 @@ class SavedValues:
         """Whether the cell's saved value was rounded on saving (a formula's result);
         inputs are read back exactly as stored."""
         saved = self.sheets.get(ref.sheet)
-        return saved is not None and address.render(ref.row, ref.col) in saved.formulas
+        return saved is not None and saved.formulas.at(ref.row, ref.col) is not None
 
     def cell(self, sheet: str, row: int, col: int) -> Value:
         saved = self.sheets.get(sheet)
         if saved is None:
             return None
-        return normalise(saved.values.get(address.render(row, col)))  # type: ignore[return-value]
+        return normalise(saved.values.at(row, col))  # type: ignore[return-value]
 
     def grid(self, sheet: str, row1: int, col1: int, row2: int, col2: int) -> Grid:
         values = [self.cell(sheet, r, c) for r in range(row1, row2 + 1)

@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -25,9 +25,12 @@ from ..engine.errors import ExcelError
 from ..engine.evaluate import Results, cell_name
 from ..engine.expr import _scalar, cell_renderer
 from ..engine.parse import FormulaNotSupported, parse_formula
+from ..engine.workbook import Fill
 from ..lessons import get
 from ..lessons.contract import DataRegion
 from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
+from ..reader import SavedFormulas, SharedGroup
+from ..reader.grid import CellGrid
 from ..safety import inspect_xlsx
 from ..text import brief, exact
 from .apps import APPS, App, AppMissing, installed
@@ -113,9 +116,9 @@ def region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
         for i in range(rows):
             row = []
             for j in range(cols):
-                a1 = address.render(region.top + i, region.left + j)
-                v = normalise(sheet.values.get(a1))
+                v = normalise(sheet.values.at(region.top + i, region.left + j))
                 if type(v) is not float:
+                    a1 = address.render(region.top + i, region.left + j)
                     raise ValueError(
                         f"{region.sheet}!{a1} should hold a number of your data, "
                         f"not {str(v)[:40]!r}"
@@ -149,8 +152,8 @@ def _apply_input(sheet: Sheet, got: SavedSheet, row: int, col: int, cell: Cell) 
     """An input as the file holds it; one replaced by a formula (=0.01*5) is an input
     with that formula's value, computed by the engine."""
     a1 = address.render(row, col)
-    file_formula = got.formulas.get(a1)
-    file_value = _as_constant(got.values.get(a1))
+    file_formula = got.formulas.text_at(row, col)
+    file_value = _as_constant(got.values.at(row, col))
     if file_formula is not None:
         try:
             expr = parse_formula(file_formula, sheet.name)
@@ -167,40 +170,47 @@ def _apply_input(sheet: Sheet, got: SavedSheet, row: int, col: int, cell: Cell) 
 
 def _rewritten(sheet: Sheet, got: SavedSheet) -> Iterator[tuple[int, int, str]]:
     """(row, col, sheetnet's formula) of each formula cell whose formula in the file
-    is another. A member of a shared formula whose master is sheetnet's own, inside
-    the same fill, is the same formula without rendering either."""
+    is another. A member of a shared formula whose master lies in the same fill and
+    holds sheetnet's formula there is that fill's cell, without rendering either (a
+    file sheetnet wrote, or one Excel saved, holds its fills so)."""
     formulas = got.formulas
     for (row, col), cell in list(sheet.cells.items()):
         if cell.role is Role.FORMULA:
             mine = cell.content.formula(sheet.name)  # type: ignore[union-attr]
-            if not same_formula(formulas.get(address.render(row, col)), mine):
+            if not same_formula(formulas.text_at(row, col), mine):
                 yield row, col, mine
     for f in list(sheet.fills):
-        text_at = cell_renderer(f.expr, sheet.name)
         verdicts: dict[int, bool] = {}
+        text_at = None
         for row, col in f.positions():
-            a1 = address.render(row, col)
-            group = formulas.group(a1)
-            if group is not None:
-                same = verdicts.get(id(group))
+            entry = formulas.at(row, col)
+            if type(entry) is SharedGroup:
+                same = verdicts.get(id(entry))
                 if same is None:
-                    inside = f.first <= group.row <= f.last and f.col <= group.col <= f.last_col
-                    same = verdicts[id(group)] = inside and same_formula(
-                        "=" + group.text, text_at(group.row - f.first, group.col - f.col)
-                    )
+                    same = verdicts[id(entry)] = _same_fill(f, entry, sheet.name)
                 if same:
                     continue
+            if text_at is None:
+                text_at = cell_renderer(f.expr, sheet.name)
             mine = text_at(row - f.first, col - f.col)
-            if not same_formula(formulas.get(a1), mine):
+            if not same_formula(formulas.text_at(row, col), mine):
                 yield row, col, mine
+
+
+def _same_fill(f: Fill, group: SharedGroup, host: str) -> bool:
+    """Whether a shared group's master holds fill `f`'s formula at the master's cell."""
+    if not (f.first <= group.row <= f.last and f.col <= group.col <= f.last_col):
+        return False
+    mine = f.expr_at(group.row, group.col).formula(host)
+    return same_formula("=" + group.text, mine)
 
 
 def _apply_edit(sheet: Sheet, got: SavedSheet, row: int, col: int, mine: str) -> Change:
     """The learner's cell in the model: their formula, or (a typed value, a formula the
     engine cannot evaluate) their saved value, pinned."""
     a1 = address.render(row, col)
-    file_formula = got.formulas.get(a1)
-    file_value = _as_constant(got.values.get(a1))
+    file_formula = got.formulas.text_at(row, col)
+    file_value = _as_constant(got.values.at(row, col))
     original = sheet.cell(row, col).content  # type: ignore[union-attr]
     if file_formula is None:
         sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
@@ -309,13 +319,17 @@ def compare_file(
         got = saved[sheet.name]
         values = got.values
         rep = report.sheet(sheet.name)
+        arr, width = results.array(sheet.name)
         for row, col in _formula_positions(sheet):
+            value = values.at(row, col)
+            mine = arr[row * width + col]
+            if type(value) is float and value == mine:  # the common case, at full speed
+                rep.compared += 1
+                continue
             a1 = address.render(row, col)
             if pinned and (sheet.name, a1) in pinned:
                 continue
-            value = values.get(a1)
             missing += value is None
-            mine = results[sheet.name, row, col]
             before = len(rep.mismatches)
             report.compare(
                 sheet.name,
@@ -410,15 +424,15 @@ def _known(
     sheet: Sheet,
     row: int,
     col: int,
-    formulas: Mapping[str, str],
-    values: dict,
+    formulas: SavedFormulas,
+    values: CellGrid,
     contexts: tuple[ResultsValues, SavedValues],
     mine: object,
     got: object,
 ) -> str | None:
     """Why the file's value may stand beside Python's: a known difference of any
     application, or drift (the formula agrees on each side's own inputs)."""
-    formula = formulas.get(address.render(row, col))
+    formula = formulas.text_at(row, col)
     cell = sheet.cell(row, col)
     for app in APPS.values():
         why = app.known_difference(mine, got, formula=formula, values=values)

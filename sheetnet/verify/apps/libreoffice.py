@@ -65,7 +65,12 @@ def known_difference(
     for exp, got, why in KNOWN_DIFFERENCES:
         if excel is exp and libreoffice is got:
             return why
-    if excel == 0.0 and libreoffice is NUM and formula and ("^" in formula or "EXP(" in formula):
+    if (
+        excel == 0.0
+        and libreoffice is NUM
+        and formula
+        and any(op in formula for op in ("^", "EXP(", "POWER("))
+    ):
         return UNDERFLOW
     if (
         libreoffice == 0.0
