@@ -268,8 +268,6 @@ def verify(files: tuple[Path, ...], rtol: float, app_name: str) -> None:
     for path in files:
         for app in apps:
             try:
-                for note in inspect_xlsx(path):
-                    click.echo(note)
                 report = verify_file(path, rtol=rtol, app=app)
             except AppMissing as exc:
                 _fail(str(exc))

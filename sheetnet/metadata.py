@@ -75,7 +75,19 @@ def read_custom_properties(path: str | os.PathLike[str]) -> dict[str, str]:
         info = z.getinfo("docProps/custom.xml")
         if info.file_size > 4 * MAX_PROPERTIES_TEXT:
             raise ValueError("the workbook's document properties are far too large")
-        root = ElementTree.fromstring(z.read(info))
+        return parse_custom_properties(z.read(info))
+
+
+def parse_custom_properties(xml: bytes | None) -> dict[str, str]:
+    """The custom properties of a docProps/custom.xml part's bytes (None: no part)."""
+    if xml is None:
+        return {}
+    if len(xml) > 4 * MAX_PROPERTIES_TEXT:
+        raise ValueError("the workbook's document properties are far too large")
+    try:
+        root = ElementTree.fromstring(xml)
+    except (ElementTree.ParseError, ValueError) as exc:
+        raise ValueError(f"the workbook's document properties are damaged ({exc})") from None
     out = {}
     for prop in root.findall("cp:property", _NS):
         value = next(iter(prop), None)

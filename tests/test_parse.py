@@ -133,3 +133,29 @@ def test_references_keep_their_sheet_and_anchors():
     expr = parse_formula("='a b'!$C$4", "host")
     assert expr == Ref("a b", 3, 2, True, True)
     assert parse_formula("=c4", "host") == Ref("host", 3, 2)
+
+
+def test_a_filled_column_is_parsed_once_and_shifted_exactly():
+    """parse_formula_at reuses a column's first parse for the rest: the result must be
+    what parsing each cell's own text gives, for every lesson's fills."""
+    from sheetnet.engine.expr import cell_renderer
+    from sheetnet.engine.parse import parse_formula_at
+
+    for _lesson, lesson in LESSONS.items():
+        wb = lesson.workbook(lesson.params())
+        for sheet in wb.sheets.values():
+            for f in sheet.fills[:50]:
+                text_at = cell_renderer(f.expr, sheet.name)
+                for row, col in list(f.positions())[:20]:
+                    text = text_at(row - f.first, col - f.col)
+                    got = parse_formula_at(text, sheet.name, row, col)
+                    assert got == parse_formula(text, sheet.name), text
+
+
+def test_a_sheet_named_like_a_cell_is_not_shifted():
+    from sheetnet.engine.parse import parse_formula_at
+
+    first = parse_formula_at("abc1!A1*2", "s", 0, 0)
+    second = parse_formula_at("abc2!A2*2", "s", 1, 0)  # the same shape, another sheet
+    assert first == Ref("abc1", 0, 0) * 2
+    assert second == Ref("abc2", 1, 0) * 2

@@ -68,6 +68,42 @@ def parse_formula(text: str, host: str) -> Expr:
     return expr
 
 
+# a formula's "shape": its text with each relative row and column written as an offset
+# from the cell holding it, so a column of filled formulas is parsed once, then shifted
+_SHAPE_TOKEN = re.compile(
+    r'"(?:[^"]|"")*"'  # a text constant: left alone
+    r"|'(?:[^']|'')*'!"  # a quoted sheet name: left alone
+    r"|(?<![A-Za-z0-9_.$])(\$?)([A-Za-z]{1,3})(\$?)([0-9]{1,7})(?![A-Za-z0-9_.(!])"
+)
+_SHAPES: dict[tuple[str, str], tuple[Expr, int, int]] = {}
+MAX_SHAPES = 1 << 16
+
+
+def parse_formula_at(text: str, host: str, row: int, col: int) -> Expr:
+    """parse_formula for the cell (row, col) of `host`, from a cache of shapes: the
+    formulas of a filled column differ only in their relative references, so all but
+    the first are the first one shifted (Excel's fill, the engine's Expr.shift)."""
+    key = (_SHAPE_TOKEN.sub(lambda m: _relative(m, row, col), text), host)
+    found = _SHAPES.get(key)
+    if found is not None:
+        expr, r0, c0 = found
+        return expr.shift(row - r0, col - c0)
+    expr = parse_formula(text, host)
+    if len(_SHAPES) >= MAX_SHAPES:
+        _SHAPES.clear()
+    _SHAPES[key] = (expr, row, col)
+    return expr
+
+
+def _relative(m: re.Match, row: int, col: int) -> str:
+    if m.group(2) is None:
+        return m.group(0)
+    col_abs, letters, row_abs, digits = m.groups()
+    c = letters if col_abs else f"C{address.col_number(letters) - col}"
+    r = digits if row_abs else f"R{int(digits) - 1 - row}"
+    return f"\0{col_abs}{c}{row_abs}{r}\0"
+
+
 def _significant(tokens: list[Token]) -> list[Token]:
     """Tokens without white space; a space between two operands is Excel's
     intersection operator, which is refused."""

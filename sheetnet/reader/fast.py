@@ -94,8 +94,11 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
     whether the sheet's data ended. A number cell, a shared member and a plain
     formula with a number take the short way; every other cell goes through the
     handler's general steps."""
-    put_value, put_formula = h.sheet.values.put, h.sheet.formulas.put
+    values, formulas = h.sheet.values, h.sheet.formulas
     cols, groups = _COLS, h.groups
+    members: dict[str, object] = {}  # a member's <f> attributes -> its group
+    # the current row's runs of values and formulas, appended to in place
+    run_row, v_start, v_run, f_start, f_run = -1, 0, None, 0, None
     for m in _TOKENS.finditer(text, pos):
         if m.start() != pos:
             break
@@ -115,14 +118,13 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
         pos = m.end()
         if letters is not None:
             col = cols.get(letters)
-            plain_attrs = not attrs or 't="' not in attrs
             if (
                 col is not None
                 and col > h.col
                 and len(digits) < 8
                 and int(digits) - 1 == h.row
                 and h.cells < h.max_cells
-                and plain_attrs
+                and (not attrs or 't="' not in attrs)
                 and value is not None
                 and "&" not in value
                 and (f_attrs is None or (not f_text and ' si="' in f_attrs) or not f_attrs)
@@ -132,18 +134,34 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
                 except ValueError:
                     number = None
                 if number is not None and number - number == 0.0 and value[-1] in _DIGITS:
+                    row = h.row
                     h.cells += 1
                     h.col = col
+                    if row != run_row:
+                        run_row, v_run, f_run = row, None, None
                     if f_attrs is not None:
                         if f_attrs:  # a shared member: si only, no text
-                            group = groups.get(_SI.search(f_attrs).group(1))  # type: ignore[union-attr]
-                            if group is None or 't="shared"' not in f_attrs:
-                                raise NotPlain
-                            put_formula(h.row, col, group)
+                            entry = members.get(f_attrs)
+                            if entry is None:
+                                si = _SI.search(f_attrs)
+                                entry = groups.get(si.group(1)) if si else None
+                                if entry is None or 't="shared"' not in f_attrs:
+                                    raise NotPlain
+                                members[f_attrs] = entry
                         else:
-                            put_formula(h.row, col, _unescape(f_text) if f_text else "")
-                    put_value(h.row, col, number)
+                            entry = _unescape(f_text) if f_text else ""
+                        if f_run is not None and col == f_start + len(f_run):
+                            f_run.append(entry)
+                        else:
+                            formulas.put(row, col, entry)
+                            f_start, f_run = formulas.run(row)  # type: ignore[misc]
+                    if v_run is not None and col == v_start + len(v_run):
+                        v_run.append(number)
+                    else:
+                        values.put(row, col, number)
+                        v_start, v_run = values.run(row)  # type: ignore[misc]
                     continue
+            run_row = -1  # the general steps below may add to the runs
             h._cell_start(letters + digits, _kind(attrs))
             if f_attrs is not None:
                 h.formula = dict(_F_ATTR.findall(f_attrs)) if f_attrs else {}

@@ -19,35 +19,28 @@ MAX_GAP = 32  # empty slots a run may hold before a cell is kept apart
 class CellGrid(Mapping[str, Any]):
     """(row, col) -> value, zero-based; also a Mapping by A1 address, for reading."""
 
-    __slots__ = ("_rows", "_apart", "_count")
+    __slots__ = ("_rows", "_apart")
 
     def __init__(self) -> None:
         self._rows: dict[int, tuple[int, list[Any]]] = {}
         self._apart: dict[tuple[int, int], Any] = {}
-        self._count = 0
 
     def put(self, row: int, col: int, value: Any) -> None:
         """Set a cell; cells of one row come left to right (a reader's order)."""
         entry = self._rows.get(row)
         if entry is None:
             self._rows[row] = (col, [value])
+            return
+        start, run = entry
+        gap = col - start - len(run)
+        if 0 <= gap <= MAX_GAP:
+            if gap:
+                run.extend([None] * gap)
+            run.append(value)
+        elif 0 <= col - start < len(run):
+            run[col - start] = value
         else:
-            start, run = entry
-            gap = col - start - len(run)
-            if 0 <= gap <= MAX_GAP:
-                if gap:
-                    run.extend([None] * gap)
-                run.append(value)
-            elif 0 <= col - start < len(run):
-                if run[col - start] is None:
-                    self._count += 1
-                run[col - start] = value
-                return
-            else:
-                if (row, col) in self._apart:
-                    self._count -= 1
-                self._apart[row, col] = value
-        self._count += 1
+            self._apart[row, col] = value
 
     def at(self, row: int, col: int) -> Any:
         entry = self._rows.get(row)
@@ -99,4 +92,4 @@ class CellGrid(Mapping[str, Any]):
             yield address.render(row, col)
 
     def __len__(self) -> int:
-        return self._count
+        return sum(1 for _ in self.cells())

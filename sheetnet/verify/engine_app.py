@@ -15,7 +15,7 @@ from pathlib import Path
 from ..engine import Role, Sheet, Workbook, evaluate
 from ..engine.errors import ExcelError
 from ..engine.evaluate import CycleError
-from ..engine.parse import FormulaNotSupported, VolatileFunction, parse_formula
+from ..engine.parse import FormulaNotSupported, VolatileFunction, parse_formula_at
 from ..engine.workbook import Fill
 from ..reader import SavedSheet, SharedGroup
 from ..reader.grid import CellGrid
@@ -56,7 +56,7 @@ def model_of(saved: dict[str, SavedSheet]) -> tuple[Workbook, list[str]]:
                     raise FormulaNotSupported(
                         "an array (Ctrl+Shift+Enter) formula is not supported"
                     )
-                sheet.set((row, col), parse_formula(entry, name), Role.FORMULA)
+                sheet.set((row, col), parse_formula_at(entry, name, row, col), Role.FORMULA)
             except VolatileFunction as exc:
                 volatile[exc.function or "?"] += 1
                 _pin(sheet, row, col, values.at(row, col))
@@ -88,7 +88,7 @@ def _fill_group(
     """A shared formula's cells as fills: one per column, over its rows where they run
     without a gap (a group is usually one block), each member the master shifted."""
     try:
-        master = parse_formula(group.text, sheet.name)
+        master = parse_formula_at(group.text, sheet.name, group.row, group.col)
     except FormulaNotSupported as exc:
         kept[str(exc)] += len(cells)
         master = None

@@ -24,14 +24,13 @@ from ..engine import Cell, Expr, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results, cell_name
 from ..engine.expr import _scalar, cell_renderer
-from ..engine.parse import FormulaNotSupported, parse_formula
+from ..engine.parse import FormulaNotSupported, parse_formula_at
 from ..engine.workbook import Fill
 from ..lessons import get
 from ..lessons.contract import DataRegion
-from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, read_custom_properties
-from ..reader import SavedFormulas, SharedGroup
+from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, parse_custom_properties
+from ..reader import Package, SavedFormulas, SharedGroup
 from ..reader.grid import CellGrid
-from ..safety import inspect_xlsx
 from ..text import brief, exact
 from .apps import APPS, App, AppMissing, installed
 from .local import DRIFT, ResultsValues, SavedValues, drifted
@@ -156,7 +155,7 @@ def _apply_input(sheet: Sheet, got: SavedSheet, row: int, col: int, cell: Cell) 
     file_value = _as_constant(got.values.at(row, col))
     if file_formula is not None:
         try:
-            expr = parse_formula(file_formula, sheet.name)
+            expr = parse_formula_at(file_formula, sheet.name, row, col)
         except FormulaNotSupported:
             sheet.cells[row, col] = Cell(file_value, Role.INPUT)  # type: ignore[arg-type]
         else:
@@ -216,7 +215,7 @@ def _apply_edit(sheet: Sheet, got: SavedSheet, row: int, col: int, mine: str) ->
         sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
         return Change("formula", sheet.name, a1, mine, file_value, original, "a typed value")
     try:
-        expr = parse_formula(file_formula, sheet.name)
+        expr = parse_formula_at(file_formula, sheet.name, row, col)
     except FormulaNotSupported as exc:
         sheet.set((row, col), file_value, Role.INPUT)  # type: ignore[arg-type]
         return Change("formula", sheet.name, a1, mine, file_formula, original, f"pinned: {exc}")
@@ -284,9 +283,11 @@ def compare_file(
 
     With `recalc`, `app` (default: the first installed) recalculates the file first."""
     path = Path(path)
-    notes = inspect_xlsx(path)
-    saved = read_workbook(path)
-    recorded = lesson_of(read_custom_properties(path), region_reader(saved))
+    with Package(path) as package:  # checked and read through one open handle
+        notes = package.notes
+        properties = parse_custom_properties(package.read("docProps/custom.xml", 1 << 20))
+        saved = package.sheets()
+    recorded = lesson_of(properties, region_reader(saved))
     lesson = get(recorded.lesson)
     if recalc:
         apps = [app] if app is not None else installed()
@@ -302,7 +303,7 @@ def compare_file(
     wb = lesson.workbook(recorded.params)
     baseline = evaluate(wb)  # the lesson as built, before the file's inputs go in
     changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
-    results = evaluate(wb)
+    results = evaluate(wb) if changes else baseline  # nothing changed: the same values
     edits = [c for c in changes if c.kind == "formula"]
     if edits:
         _judge_edits(wb, edits, results)
