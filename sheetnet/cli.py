@@ -16,7 +16,6 @@ from .build import build as build_lesson
 from .build import check_target
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
-from .safety import inspect_xlsx
 from .text import plain
 from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson
@@ -331,16 +330,16 @@ def compare(file: Path, rtol: float, recalc: bool, as_json: bool, as_csv: bool) 
 )
 def show(file: Path, sheet: str | None, formulas: bool, rows: str | None, width: int) -> None:
     """Print a sheet of FILE as an aligned table."""
-    from .show import format_table, read_sheet
+    from .show import format_table, sheet_table
 
     try:
         span = _row_span(rows or "1:60")
-        for note in inspect_xlsx(file):
-            click.echo(note, err=True)
-        frame = read_sheet(file, sheet, formulas, span)
+        table = sheet_table(file, sheet, formulas, span)
     except (ValueError, OSError, KeyError) as exc:
         _fail(str(exc))
-    click.echo(format_table(frame, width))
+    for note in table.notes:
+        click.echo(note, err=True)
+    click.echo(format_table(table, width))
 
 
 def _row_span(text: str) -> tuple[int, int]:

@@ -8,18 +8,26 @@ numbers in their part names; only the sheets asked for are read.
 
 from __future__ import annotations
 
+import gc
 import os
 import posixpath
 import zipfile
 from pathlib import Path
 from xml.parsers import expat
 
+from ..export import helper
 from ..safety import UnreadableWorkbook, check_archive
 from .cells import MAX_TEXT, BadSheet, SavedSheet, read_sheet
 
+PARALLEL_BYTES = 20_000_000  # of sheet XML: below this, a helper costs more than it saves
 MAX_CELLS = 12_000_000  # per sheet: twice the largest workbook sheetnet builds
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+
+
+def _identity(file: object) -> tuple:
+    st = os.fstat(file.fileno())  # type: ignore[attr-defined]
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
 
 
 class _Damaged(ValueError):
@@ -83,7 +91,47 @@ class Package:
             raise UnreadableWorkbook(f"{self.path}: damaged workbook ({reason})") from None
 
     def sheets(self, names: list[str] | None = None) -> dict[str, SavedSheet]:
-        return {name: self.sheet(name) for name in (names or self.sheet_names)}
+        """Several sheets; a large workbook's are read on both cores (Linux): a forked
+        helper reads about half of them, by size, from the same file reopened."""
+        names = list(names or self.sheet_names)
+        sizes = {name: self.zip.getinfo(self.parts[name]).file_size for name in names}
+        if not helper.AVAILABLE or len(names) < 2 or sum(sizes.values()) < PARALLEL_BYTES:
+            return {name: self.sheet(name) for name in names}
+        mine: list[str] = []
+        theirs: list[str] = []
+        for name in sorted(names, key=sizes.__getitem__, reverse=True):
+            side = mine if sum(map(sizes.get, mine)) <= sum(map(sizes.get, theirs)) else theirs
+            side.append(name)
+        self.strings()  # read once, before the fork: both sides need it
+        identity = _identity(self._file)
+        try:
+            job = helper.Helper(lambda: self._read_reopened(theirs, identity))
+        except OSError:
+            return {name: self.sheet(name) for name in names}
+        try:
+            got = {name: self.sheet(name) for name in mine}
+        except BaseException:
+            job.stop()
+            raise
+        collecting = gc.isenabled()
+        gc.disable()  # unpickling millions of cells: no cycles among them to collect
+        try:
+            found = job.result() or {}
+        finally:
+            if collecting:
+                gc.enable()
+        got.update({name: found.get(name) or self.sheet(name) for name in theirs})
+        return {name: got[name] for name in names}
+
+    def _read_reopened(self, names: list[str], identity: tuple) -> dict[str, SavedSheet]:
+        """In the helper: the same file, opened anew (a shared handle's position would
+        be shared too), and only if it is still the file that was checked."""
+        self._file = open(self.path, "rb")  # noqa: SIM115 (the helper exits after)
+        if _identity(self._file) != identity:
+            raise RuntimeError("the file changed while it was read")
+        self.zip = zipfile.ZipFile(self._file)
+        gc.disable()  # the helper exits after pickling its sheets
+        return {name: self.sheet(name) for name in names}
 
     def strings(self) -> list[str]:
         """The shared strings table, read on first use."""
