@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from .build import build as build_lesson
 from .build import check_target
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
-from .text import plain
+from .text import plain, printable
 from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson
 
@@ -57,8 +58,28 @@ def comparison_csv(result: Any) -> str:
     return out.getvalue()
 
 
+class _Tolerance(click.ParamType):
+    """A relative tolerance: a finite number from 0 to 1 (nan would pass everything)."""
+
+    name = "tolerance"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> float:
+        try:
+            x = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{str(value)[:40]!r} is not a number", param, ctx)
+        if not 0.0 <= x <= 1.0:  # also refuses nan and inf
+            self.fail(f"{str(value)[:40]} is not a tolerance from 0 to 1", param, ctx)
+        return x
+
+
+TOLERANCE = _Tolerance()
+
+
 def _fail(message: str, code: int = 2) -> None:
-    click.echo(f"sheetnet: error: {message}", err=True)
+    """One line on stderr: control and direction characters a file or an option put
+    in the message are escaped, never sent to the terminal."""
+    click.echo(f"sheetnet: error: {printable(' '.join(message.split()))}", err=True)
     sys.exit(code)
 
 
@@ -95,6 +116,8 @@ class _Group(click.Group):
             _fail(exc.format_message().replace("\n", " "), exc.exit_code)
         except click.Abort:
             _fail("aborted", 1)
+        except MemoryError:
+            _fail("out of memory: choose smaller sizes (fewer epochs, rows or iterations)")
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -111,13 +134,21 @@ def list_() -> None:
         click.echo(f"{lesson.name:<10} {lesson.filename:<22} {lesson.summary}")
 
 
-def _signals_exit() -> None:
-    """SIGTERM and SIGHUP end a build as an exception would: the unfinished file is
-    removed and the old one stays."""
+@contextlib.contextmanager
+def _signals_exit() -> Iterator[None]:
+    """While a build runs, SIGTERM and SIGHUP end it as an exception would: the
+    unfinished file is removed and the old one stays. The handlers before are put
+    back when it ends (a test run or a notebook keeps its own)."""
+    before = {}
     for name in ("SIGTERM", "SIGHUP"):
         number = getattr(signal, name, None)
         if number is not None:
-            signal.signal(number, lambda signum, frame: sys.exit(128 + signum))
+            before[number] = signal.signal(number, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        for number, handler in before.items():
+            signal.signal(number, handler)
 
 
 def _lesson_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -199,23 +230,23 @@ def build(lessons: tuple[str, ...], outdir: Path, force: bool, **options: Any) -
     options are checked, and every target, before anything is written.
     """
     names = _lessons(lessons)
-    _signals_exit()
     try:
         params = _params_for(names, options)
         targets = [check_target(name, outdir, force) for name in names]
     except (ValueError, OSError) as exc:
         _fail(str(exc))
-    written = []
-    for name, target in zip(names, targets):
-        try:
-            built = build_lesson(name, outdir, params[name], force, _progress())
-        except (ValueError, OSError) as exc:
-            done = f" (written: {', '.join(map(str, written))})" if written else ""
-            _fail(f"{target}: not written: {exc}{done}")
-        written.append(built.path)
-        click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
-        for line in built.warnings():
-            click.echo(f"warning: {line}", err=True)
+    written: list[Path] = []
+    with _signals_exit():
+        for name, target in zip(names, targets):
+            try:
+                built = build_lesson(name, outdir, params[name], force, _progress())
+            except (ValueError, OSError) as exc:
+                done = f" (written: {', '.join(map(str, written))})" if written else ""
+                _fail(f"{target}: not written: {exc}{done}")
+            written.append(built.path)
+            click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
+            for line in built.warnings():
+                click.echo(f"warning: {line}", err=True)
 
 
 @main.command()
@@ -236,7 +267,7 @@ def check(lessons: tuple[str, ...]) -> None:
     "--rtol",
     default=1e-12,
     show_default=True,
-    type=click.FloatRange(min=0),
+    type=TOLERANCE,
     help="Relative tolerance.",
 )
 @click.option(
@@ -283,7 +314,7 @@ def verify(files: tuple[Path, ...], rtol: float, app_name: str) -> None:
     "--rtol",
     default=1e-9,
     show_default=True,
-    type=click.FloatRange(min=0),
+    type=TOLERANCE,
     help="Relative tolerance.",
 )
 @click.option(

@@ -8,6 +8,7 @@ columns they need (see each lesson's data reader).
 from __future__ import annotations
 
 import csv
+import io
 import math
 import os
 from pathlib import Path
@@ -24,7 +25,8 @@ def read_text(path: str | os.PathLike[str]) -> str:
     """A CSV file's text: it must exist, be UTF-8 and not be larger than MAX_CSV_BYTES."""
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+        what = "not a regular file" if path.exists() else "no such file"
+        raise ValueError(f"{path}: {what}")
     size = path.stat().st_size
     if size == 0:
         raise ValueError(f"{path}: the file is empty (expected a header row)")
@@ -45,14 +47,16 @@ def read_number_table(
 ) -> tuple[list[str], list[list[float]]]:
     """A header row of names, then rows of finite numbers, all of the header's width."""
     path = Path(path)
-    lines = read_text(path).splitlines()
-    reader = csv.reader(lines)
+    # newline="": a quoted field keeps its line break (and is then not a number), and
+    # only \r and \n end a row (str.splitlines would also split at U+2028)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
         header = [h.strip() for h in next(reader, [])]
         if len(header) > max_cols:
             raise ValueError(f"{path}: {len(header):,} columns; at most {max_cols:,} fit")
         rows: list[list[float]] = []
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
+            line = reader.line_num
             if not row or all(not cell.strip() for cell in row):
                 continue
             if len(row) != len(header):

@@ -225,6 +225,11 @@ def non_negative(v: float) -> str | None:
     return None if v >= 0 else f"must not be negative, not {v}"
 
 
+def seed_range(v: int) -> str | None:
+    """A seed numpy's generators take: a whole number from 0 to 2^63 - 1."""
+    return None if 0 <= v < 2**63 else f"must be a whole number from 0 to 2^63-1, not {v}"
+
+
 def finite(v: float) -> str | None:
     return None if math.isfinite(v) else f"must be a finite number, not {v}"
 

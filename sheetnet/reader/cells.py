@@ -43,6 +43,28 @@ class SharedGroup:
     col: int
     text: str
     _render: object = None
+    # the members seen (the master included) and the rectangle they lie in: when the
+    # count equals the rectangle's area, the group fills it exactly
+    count: int = 1
+    first_col: int = -1
+    last_row: int = -1
+    last_col: int = -1
+
+    def __post_init__(self) -> None:
+        self.first_col = self.last_col = self.col
+        self.last_row = self.row
+
+    def add(self, row: int, col: int) -> None:
+        self.count += 1
+        self.last_row = max(self.last_row, row)
+        self.first_col = min(self.first_col, col)
+        self.last_col = max(self.last_col, col)
+
+    @property
+    def solid(self) -> bool:
+        """Whether the members fill their rectangle (each cell is read once)."""
+        area = (self.last_row - self.row + 1) * (self.last_col - self.first_col + 1)
+        return self.count == area
 
     def text_at(self, row: int, col: int, host: str) -> str | None:
         """A member's formula (with '='): the master's, filled to (row, col) as Excel does."""
@@ -72,12 +94,13 @@ class SavedFormulas(CellGrid):
     """Formula text (with '=', as openpyxl gives it) by cell: a cell holds its own text
     (without '='), or its SharedGroup, whose member texts are rendered on demand."""
 
-    __slots__ = ("host", "arrays")
+    __slots__ = ("host", "arrays", "groups")
 
     def __init__(self, host: str) -> None:
         super().__init__()
         self.host = host
         self.arrays: set[tuple[int, int]] = set()  # array (Ctrl+Shift+Enter) formulas
+        self.groups: list[SharedGroup] = []  # the shared formulas, by their masters
 
     def text_at(self, row: int, col: int) -> str | None:
         entry = self.at(row, col)
@@ -255,8 +278,11 @@ class _SheetHandler:
             group = self.groups.get(si)
             if text:  # a master: it holds the text (Excel: first in its block)
                 group = self.groups[si] = SharedGroup(self.row, self.col, text)
+                formulas.groups.append(group)
             elif group is None:
                 raise BadSheet(f"cell {a1} belongs to shared formula {si[:20]!r}, which has none")
+            else:
+                group.add(self.row, self.col)
             formulas.put(self.row, self.col, group)
             return
         if attrs.get("t") in ("array", "dataTable"):

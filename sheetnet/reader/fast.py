@@ -148,6 +148,7 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
                                 if entry is None or 't="shared"' not in f_attrs:
                                     raise NotPlain
                                 members[f_attrs] = entry
+                            entry.add(row, col)  # type: ignore[attr-defined]
                         else:
                             entry = _unescape(f_text) if f_text else ""
                         if f_run is not None and col == f_start + len(f_run):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -79,6 +80,8 @@ class Report:
         rep.compared += 1
         exp_v, got_v = normalise(expected), normalise(got)
         if type(exp_v) is float and type(got_v) is float:
+            if exp_v == got_v:
+                return
             diff = abs(exp_v - got_v)
             scale = max(abs(exp_v), abs(got_v))
             rel = diff / scale if scale else 0.0
@@ -149,14 +152,14 @@ class Report:
             {
                 "title": self.title,
                 "ok": self.ok,
-                "rtol": self.rtol,
+                "rtol": json_number(self.rtol),
                 "notes": self.notes,
                 "sheets": [
                     {
                         "sheet": s.sheet,
                         "compared": s.compared,
-                        "max_abs": s.max_abs,
-                        "max_rel": s.max_rel,
+                        "max_abs": json_number(s.max_abs),
+                        "max_rel": json_number(s.max_rel),
                         "mismatches": [_mismatch_json(m) for m in s.mismatches],
                         "accepted": [_mismatch_json(m) for m in s.accepted],
                     }
@@ -164,7 +167,13 @@ class Report:
                 ],
             },
             indent=2,
+            allow_nan=False,  # valid JSON: a non-finite number is written as text
         )
+
+
+def json_number(x: float) -> float | str:
+    """A number for JSON: 'inf', '-inf' or 'nan' as text (JSON has no Infinity)."""
+    return x if math.isfinite(x) else str(x)
 
 
 def _mismatch_json(m: Mismatch) -> dict[str, object]:

@@ -14,7 +14,7 @@ import math
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -116,7 +116,7 @@ def region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
             row = []
             for j in range(cols):
                 v = normalise(sheet.values.at(region.top + i, region.left + j))
-                if type(v) is not float:
+                if type(v) is not float or not math.isfinite(v):
                     a1 = address.render(region.top + i, region.left + j)
                     raise ValueError(
                         f"{region.sheet}!{a1} should hold a number of your data, "
@@ -178,7 +178,14 @@ def _rewritten(sheet: Sheet, got: SavedSheet) -> Iterator[tuple[int, int, str]]:
             mine = cell.content.formula(sheet.name)  # type: ignore[union-attr]
             if not same_formula(formulas.text_at(row, col), mine):
                 yield row, col, mine
+    inside: dict[int, list[SharedGroup]] = {}
+    for group in formulas.groups:
+        f = sheet.covering(group.row, group.col)
+        if f is not None:
+            inside.setdefault(id(f), []).append(group)
     for f in list(sheet.fills):
+        if _whole_fill(f, inside.get(id(f), ()), sheet.name):
+            continue  # every cell of the fill is a member of a group holding its formula
         verdicts: dict[int, bool] = {}
         text_at = None
         for row, col in f.positions():
@@ -194,6 +201,24 @@ def _rewritten(sheet: Sheet, got: SavedSheet) -> Iterator[tuple[int, int, str]]:
             mine = text_at(row - f.first, col - f.col)
             if not same_formula(formulas.text_at(row, col), mine):
                 yield row, col, mine
+
+
+def _whole_fill(f: Fill, groups: Iterable[SharedGroup], host: str) -> bool:
+    """Whether shared groups that each fill their rectangle exactly, inside `f`, hold
+    all of `f`'s cells (their counts add up to its size) and its formula."""
+    groups = list(groups)
+    return (
+        bool(groups)
+        and sum(g.count for g in groups) == f.size
+        and all(
+            g.solid
+            and f.col <= g.first_col
+            and g.last_col <= f.last_col
+            and g.last_row <= f.last
+            and _same_fill(f, g, host)
+            for g in groups
+        )
+    )
 
 
 def _same_fill(f: Fill, group: SharedGroup, host: str) -> bool:

@@ -19,7 +19,16 @@ from functools import cached_property
 import numpy as np
 
 from ...engine.address import MAX_ROWS
-from ..contract import INT, ParamError, at_least, non_negative, param, positive, validate
+from ..contract import (
+    INT,
+    ParamError,
+    at_least,
+    non_negative,
+    param,
+    positive,
+    seed_range,
+    validate,
+)
 
 INPUTS = 2  # x1, x2: a point in the plane
 CLASSES = 3
@@ -42,7 +51,9 @@ class BackpropParams:
     wd: float = param(
         1e-4, check=non_negative, help="weight decay: 2*wd*p is added to every parameter's gradient"
     )
-    seed: int = param(0, kind=INT, help="seed of the samples and the starting weights")
+    seed: int = param(
+        0, kind=INT, check=seed_range, help="seed of the samples and the starting weights"
+    )
 
     def __post_init__(self) -> None:
         validate(self)

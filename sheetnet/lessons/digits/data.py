@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
+import io
 import math
 from dataclasses import dataclass
 from importlib import resources
@@ -74,13 +75,14 @@ def builtin() -> Table:
 
 def read_digits_csv(path: str) -> Table:
     """A CSV with a `label` column (0..9) and a square number of pixel columns."""
-    lines = read_text(path).splitlines()
-    reader = csv.reader(lines)
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
     try:
         header = [h.strip() for h in next(reader, [])]
         if "label" not in [h.lower() for h in header]:
             found = ",".join(header)[:60]
             raise ValueError(f"{path}: line 1 must name a 'label' column, found {found!r}")
+        if [h.lower() for h in header].count("label") > 1:
+            raise ValueError(f"{path}: line 1 names the 'label' column more than once")
         at = [h.lower() for h in header].index("label")
         count = len(header) - 1
         side = math.isqrt(count)

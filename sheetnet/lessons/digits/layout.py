@@ -34,6 +34,7 @@ from ..contract import (
     non_negative,
     param,
     positive,
+    seed_range,
     validate,
 )
 from .data import Images, Table, builtin, pick, read_digits_csv, scale_of
@@ -59,7 +60,12 @@ class DigitsParams:
     )
     train: int = param(300, kind=INT, check=at_least(1), help="training images")
     valid: int = param(200, kind=INT, check=at_least(1), help="validation images")
-    seed: int = param(0, kind=INT, help="seed of the image choice, batch order and start weights")
+    seed: int = param(
+        0,
+        kind=INT,
+        check=seed_range,
+        help="seed of the image choice, batch order and start weights",
+    )
     hidden: int = param(
         0,
         kind=INT,

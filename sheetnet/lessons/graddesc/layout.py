@@ -28,6 +28,7 @@ from ..contract import (
     finite,
     param,
     positive,
+    seed_range,
     validate,
 )
 
@@ -80,8 +81,13 @@ def read_xy_csv(path: str) -> tuple[tuple[float, float], ...]:
             found = ",".join(header)[:60]
             raise ValueError(f"{path}: line 1 must be the header 'x,y', found {found!r}")
         extra = [h for h in names if h not in ("x", "y")]
-        extra_names = ", ".join(extra)[:60]
-        raise ValueError(f"{path}: expected exactly the columns x,y; extra columns: {extra_names}")
+        repeated = [h for h in ("x", "y") if names.count(h) > 1]
+        what = (
+            f"extra columns: {', '.join(extra)[:60]}"
+            if extra
+            else f"{' and '.join(repeated)} given twice"
+        )
+        raise ValueError(f"{path}: expected exactly the columns x,y; {what}")
     if len(rows) < 2:
         raise ValueError(f"{path}: need at least 2 data rows, found {len(rows)}")
     return tuple((x, y) for x, y in rows)
@@ -121,6 +127,7 @@ class GraddescParams:
     seed: int | None = param(
         None,
         kind=SEED,
+        check=seed_range,
         excludes={"data": "the file gives x"},
         help="random x values from this seed [default: the original's x]",
     )
