@@ -13,10 +13,10 @@ from typing import Any
 import click
 
 from . import __version__
-from .build import build as build_lesson
-from .build import check_target
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
+from .pipeline import build as build_lesson
+from .pipeline import check_target
 from .text import plain, printable
 from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson

@@ -8,10 +8,10 @@ import sys
 import numpy as np
 import pytest
 
-from sheetnet.build import compute
 from sheetnet.lessons.backprop import BackpropParams
 from sheetnet.lessons.backprop.layout import CLASSES, SAMPLES, Layout, parameter_names, samples
 from sheetnet.lessons.backprop.sheets import CHECK_TOP
+from sheetnet.pipeline import compute
 from sheetnet.reference.backprop import STEP, objective, train
 
 EPS = sys.float_info.epsilon

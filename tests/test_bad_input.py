@@ -130,7 +130,7 @@ def test_bad_parameters(tmp_path, args, message):
         ),
         (["frobnicate"], "No such command 'frobnicate'"),
         (["compare"], "Missing argument 'FILE'"),
-        (["compare", "x.xlsx", "--rtol", "-1"], "not in the range x>=0"),
+        (["compare", "x.xlsx", "--rtol", "-1"], "is not a tolerance from 0 to 1"),
         (["verify", "missing.xlsx"], "missing.xlsx: no such file"),
     ],
 )
@@ -149,8 +149,8 @@ def test_user_text_never_becomes_a_formula(tmp_path):
     """Text starting with = + - @ is written as text: the classic injection route."""
     import openpyxl
 
-    from sheetnet.build import build
     from sheetnet.lessons.entropy import EntropyParams
+    from sheetnet.pipeline import build
 
     names = ("=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", '=HYPERLINK("http://x","y")')
     built = build("entropy", tmp_path, EntropyParams(classes=names))

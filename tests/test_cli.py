@@ -128,8 +128,8 @@ def test_graddesc_bad_option_is_one_line(tmp_path):
 
 
 def test_long_builds_report_progress(tmp_path):
-    from sheetnet.build import build
     from sheetnet.lessons.graddesc import GraddescParams
+    from sheetnet.pipeline import build
 
     messages: list[str] = []
     built = build("graddesc", tmp_path, GraddescParams(epochs=150), progress=messages.append)

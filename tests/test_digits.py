@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner
 from xlsxedit import edit
 
-from sheetnet.build import build
 from sheetnet.cli import main
 from sheetnet.lessons.digits import DigitsParams
 from sheetnet.lessons.digits.data import builtin
 from sheetnet.lessons.digits.layout import Layout
+from sheetnet.pipeline import build
 from sheetnet.reference.digits import forward, train
 from sheetnet.verify.recalc import verify_file
 from sheetnet.verify.roundtrip import compare_file

@@ -8,10 +8,10 @@ import zipfile
 import pytest
 from click.testing import CliRunner
 
-from sheetnet.build import build
 from sheetnet.cli import main
 from sheetnet.engine import NUM
 from sheetnet.lessons.graddesc import GraddescParams
+from sheetnet.pipeline import build
 from sheetnet.verify.check import check_lesson
 from sheetnet.verify.recalc import verify_file
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sheetnet.build import compute
 from sheetnet.lessons.entropy import EntropyParams
+from sheetnet.pipeline import compute
 from sheetnet.verify.check import check_lesson
 
 # Formulas as the spec gives them (OFFSET replaced by INDEX, as the spec asks).

@@ -9,10 +9,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sheetnet.build import build, compute
 from sheetnet.engine import Workbook, evaluate, lift
 from sheetnet.export.xlsx import write_xlsx
 from sheetnet.lessons import LESSONS
+from sheetnet.pipeline import build, compute
 
 ROOT = Path(__file__).resolve().parents[1]
 

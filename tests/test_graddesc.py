@@ -8,9 +8,9 @@ import zipfile
 import numpy as np
 import pytest
 
-from sheetnet.build import build, compute
 from sheetnet.engine import Role
 from sheetnet.lessons.graddesc import GraddescParams
+from sheetnet.pipeline import build, compute
 from sheetnet.verify.check import check_lesson
 
 # Formulas typed from the spec (rows 4-32 with 29 samples; row 33 the epoch's summary).
@@ -185,7 +185,7 @@ def test_too_many_epochs_is_refused_up_front():
 
 
 def test_the_race_runs_every_optimizer_at_one_learning_rate(tmp_path):
-    from sheetnet.build import compute
+    from sheetnet.pipeline import compute
 
     params = GraddescParams(epochs=2, rows=5, race_lr=0.003, lr={"adam": 0.2})
     wb, results = compute("graddesc", params)

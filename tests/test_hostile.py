@@ -106,8 +106,8 @@ CUSTOM = (
     ],
 )
 def test_recorded_parameters_are_checked_before_any_work(tmp_path, params, message):
-    from sheetnet.build import build
     from sheetnet.lessons.graddesc import GraddescParams
+    from sheetnet.pipeline import build
 
     built = build("graddesc", tmp_path, GraddescParams(epochs=2))
     custom = CUSTOM.replace("{params}", params.replace('"', "&quot;"))
@@ -205,7 +205,7 @@ def test_a_hanging_application_is_one_line_after_its_timeout(tmp_path, monkeypat
 
 
 def test_an_edit_saved_while_a_build_computes_is_not_overwritten(tmp_path):
-    from sheetnet.build import EditedWorkbook, build
+    from sheetnet.pipeline import EditedWorkbook, build
 
     build("entropy", tmp_path)
     target = tmp_path / "entropy_example.xlsx"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from test_bad_input import assert_refused, run, write
 
-from sheetnet.build import build
+from sheetnet.pipeline import build
 
 ROOT = Path(__file__).resolve().parents[1]
 

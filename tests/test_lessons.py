@@ -13,11 +13,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from xlsxedit import edit
 
-from sheetnet.build import build, compute
 from sheetnet.cli import main
 from sheetnet.engine import Call, Expr, Role, address, evaluate
 from sheetnet.lessons import LESSONS
 from sheetnet.metadata import lesson_of, properties_for, read_custom_properties
+from sheetnet.pipeline import build, compute
 from sheetnet.verify.check import check_lesson
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.recalc import verify_file

@@ -7,7 +7,7 @@ import zipfile
 
 import pytest
 
-from sheetnet.build import build
+from sheetnet.pipeline import build
 from sheetnet.verify.apps.libreoffice import recalculate
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.recalc import verify_file

@@ -9,11 +9,11 @@ import math
 import numpy as np
 import pytest
 
-from sheetnet.build import compute
 from sheetnet.engine import NA
 from sheetnet.lessons.optimizers import OptimizersParams
 from sheetnet.lessons.optimizers.layout import RUN_TOP
 from sheetnet.lessons.optimizers.sheets import FIND_TOP, LR_FIND_STEPS, find_columns
+from sheetnet.pipeline import compute
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import zipfile
 import pytest
 import xlsxwriter
 
-from sheetnet.build import compute
 from sheetnet.export import helper, package
 from sheetnet.export.xlsx import _populate, write_xlsx
 from sheetnet.lessons import graddesc
+from sheetnet.pipeline import compute
 
 needs_fork = pytest.mark.skipif(not helper.AVAILABLE, reason="no fork on this platform")
 

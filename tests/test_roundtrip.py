@@ -12,9 +12,9 @@ from click.testing import CliRunner
 from xlsxedit import edit, set_cached
 
 from sheetnet import read_sheet
-from sheetnet.build import build
 from sheetnet.cli import main
 from sheetnet.lessons.graddesc import GraddescParams
+from sheetnet.pipeline import build
 from sheetnet.verify.apps.libreoffice import recalculate
 
 # Sheet numbers in the file, in the order the lessons add them.

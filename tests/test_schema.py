@@ -13,8 +13,8 @@ import zipfile
 import pytest
 from conftest import UNDER_CI
 
-from sheetnet.build import build
 from sheetnet.lessons import LESSONS
+from sheetnet.pipeline import build
 
 
 def audit(path) -> dict:

@@ -10,9 +10,9 @@ from collections import defaultdict
 import pytest
 from openpyxl.formula.translate import Translator
 
-from sheetnet.build import build
 from sheetnet.engine import address
 from sheetnet.lessons import LESSONS
+from sheetnet.pipeline import build
 
 CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>(<f[^>]*/>|<f[^>]*>[^<]*</f>)?')
 ATTR = re.compile(rb'(\w+)="([^"]*)"')

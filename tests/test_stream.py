@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from sheetnet.build import compute
 from sheetnet.export.xlsx import write_xlsx
 from sheetnet.lessons import LESSONS
+from sheetnet.pipeline import compute
 
 
 @pytest.mark.parametrize("name", list(LESSONS))

@@ -9,10 +9,10 @@ import json
 
 from click.testing import CliRunner
 
-from sheetnet.build import build
 from sheetnet.cli import main
 from sheetnet.engine import NA
 from sheetnet.lessons.entropy import EntropyParams
+from sheetnet.pipeline import build
 from sheetnet.verify.readback import read_workbook
 from sheetnet.verify.roundtrip import compare_file
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sheetnet.build import compute
 from sheetnet.lessons.backprop import BackpropParams
 from sheetnet.lessons.backprop.layout import Layout as BackpropLayout
 from sheetnet.lessons.backprop.layout import samples
@@ -15,6 +14,7 @@ from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.lessons.graddesc.layout import blocks
 from sheetnet.lessons.optimizers import OptimizersParams
 from sheetnet.lessons.optimizers.layout import RUN_TOP as OPT_RUN_TOP
+from sheetnet.pipeline import compute
 
 torch = pytest.importorskip(
     "torch", reason="PyTorch is not installed (pip install -e '.[torch]'): torch checks skipped"

@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from ..build import compute
 from ..engine import NUM, address
 from ..lessons import get
 from ..lessons.kit import front_expected
+from ..pipeline import compute
 from .report import Report
 
 
