@@ -161,6 +161,25 @@ class _Sheets:
         texts = self._formula_texts(sheet)
         return _frame(cells, headers, sheet, texts)
 
+    def values(self, sheet: str, cells: str) -> np.ndarray:
+        """The numbers of a range as the sheet shows it, ``values("train", "C4:D7")``:
+        a float64 array of its shape, NaN where a cell holds no number."""
+        self._check(sheet)
+        first, _, last = cells.partition(":")
+        try:
+            a, b = address.parse(first.upper()), address.parse((last or first).upper())
+        except ValueError as exc:
+            raise SheetnetError(str(exc)) from None
+        if (b.row - a.row + 1) * (b.col - a.col + 1) > MAX_FRAME_CELLS or b < a:
+            raise SheetnetError(f"{cells!r} is not a range of at most {MAX_FRAME_CELLS:,} cells")
+        at = self._value_at(sheet)
+        return np.array(
+            [[_float(at(r, c)) for c in range(a.col, b.col + 1)] for r in range(a.row, b.row + 1)]
+        )
+
+    def _value_at(self, sheet: str) -> Any:
+        raise NotImplementedError
+
     def _repr_html_(self) -> str:
         return _html(self)
 
@@ -203,6 +222,9 @@ class BuiltWorkbook(_Sheets):
             return write_xlsx(self.workbook, self.results, target)
         except (EditedWorkbook, OSError, ValueError) as exc:
             raise SheetnetError(str(exc)) from None
+
+    def _value_at(self, sheet: str) -> Any:
+        return lambda row, col: self.results.get((sheet, row, col))
 
     def _cells(self, sheet: str) -> tuple[dict[tuple[int, int], object], set[tuple[int, int]]]:
         model = self.workbook[sheet]
@@ -263,6 +285,9 @@ class OpenedWorkbook(_Sheets):
         except (ValueError, OSError, RuntimeError, AppMissing) as exc:
             raise SheetnetError(str(exc)) from None
 
+    def _value_at(self, sheet: str) -> Any:
+        return self.sheets[sheet].values.at
+
     def _cells(self, sheet: str) -> tuple[dict[tuple[int, int], object], set[tuple[int, int]]]:
         saved = self.sheets[sheet]
         cells = {(r, c): v for r, c, v in saved.values.cells()}
@@ -285,6 +310,10 @@ def _header_guess(cells: dict[tuple[int, int], object], saved: SavedSheet) -> se
         if len(heads) >= 2:
             return heads
     return set()
+
+
+def _float(v: object) -> float:
+    return v if type(v) is float else float("nan")  # type: ignore[return-value]
 
 
 def _number(v: object) -> object:

@@ -251,6 +251,28 @@ def build(lessons: tuple[str, ...], outdir: Path, force: bool, **options: Any) -
 
 @main.command()
 @click.argument("lessons", nargs=-1)
+@click.option(
+    "-o",
+    "--outdir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("notebooks"),
+    show_default=True,
+    help="Where to write the notebooks.",
+)
+def notebook(lessons: tuple[str, ...], outdir: Path) -> None:
+    """Write companion notebooks: each lesson's workbook beside PyTorch computing the same."""
+    from .notebooks import write_notebook
+
+    for name in _lessons(lessons):
+        try:
+            path = write_notebook(name, outdir)
+        except (ValueError, OSError) as exc:
+            _fail(f"{outdir}: not written: {exc}")
+        click.echo(f"wrote {path}")
+
+
+@main.command()
+@click.argument("lessons", nargs=-1)
 def check(lessons: tuple[str, ...]) -> None:
     """Compare every cell the engine computes with independent numpy code."""
     ok = True

@@ -37,6 +37,11 @@ def gnumeric() -> App:
     return require("gnumeric")
 
 
+@pytest.fixture(scope="session")
+def ironcalc() -> App:
+    return require("ironcalc")
+
+
 @pytest.fixture(scope="session", params=list(APPS))
 def app(request: pytest.FixtureRequest) -> App:
     """Each spreadsheet application in turn."""

@@ -20,6 +20,8 @@ DIFFERENCES = [
     ("gnumeric", Call("LOG", 8.0, 1.0), "#NUM!"),
     ("gnumeric", Call("EXP", 800.0), float("inf")),
     ("gnumeric", Call("MATCH", lift(1.0) / 0.0, COLUMN, 1.0), "#N/A"),
+    # entropy_example's own lookup of the true class in a one-hot row, 1 then 0
+    ("ironcalc", Call("MATCH", 1.0, Range(Ref("in", 0, 1), Ref("in", 1, 1))), 2.0),
 ]
 
 
@@ -30,8 +32,9 @@ def test_each_listed_difference_is_real_and_accepted(name, tmp_path, request):
     assert cases
     wb = Workbook()
     inputs = wb.add_sheet("in")
-    for i, v in enumerate([1.0, 2.0, 3.0]):
+    for i, (v, one_hot) in enumerate([(1.0, 1.0), (2.0, 0.0), (3.0, 0.0)]):
         inputs.input((i, 0), v)
+        inputs.input((i, 1), one_hot)
     out = wb.add_sheet("out")
     for i, (formula, _) in enumerate(cases):
         out.formula((i, 0), formula)

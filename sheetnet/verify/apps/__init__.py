@@ -5,10 +5,10 @@ A further application is a module with an `APP` and one line in `APPS`.
 
 from __future__ import annotations
 
-from . import gnumeric, libreoffice
+from . import gnumeric, ironcalc, libreoffice
 from .base import App, AppMissing
 
-APPS: dict[str, App] = {app.name: app for app in (libreoffice.APP, gnumeric.APP)}
+APPS: dict[str, App] = {app.name: app for app in (libreoffice.APP, gnumeric.APP, ironcalc.APP)}
 
 __all__ = ["APPS", "App", "AppMissing", "get_app", "installed"]
 

@@ -1,0 +1,330 @@
+"""Companion notebooks: each lesson's workbook beside the same computation in PyTorch.
+
+`sheetnet notebook LESSON` writes a Jupyter notebook that builds the lesson's
+workbook with the Python API, shows its key sheets, then computes the same thing
+the way fast.ai's notebooks write it (nn.Linear, F.cross_entropy, the lesson's
+update, torch.optim) and shows the workbook's cells and torch's numbers side by
+side, asserting they agree. Cell addresses the torch code reads are taken from the
+lesson's layout when the notebook is written, so they match its workbook.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from .engine import address
+from .lessons import LESSONS
+
+Cell = tuple[str, str]  # ("markdown" | "code", source)
+
+_SETUP = """\
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+import sheetnet as sn
+
+torch.set_default_dtype(torch.float64)  # spreadsheets compute in double precision"""
+
+_AGREE = """\
+def agree(sheet_values, torch_values, what):
+    \"\"\"The workbook's numbers beside torch's, and the assertion that they agree.\"\"\"
+    sheet_values = np.asarray(sheet_values, dtype=float).ravel()
+    torch_values = np.asarray(torch_values, dtype=float).ravel()
+    table = pd.DataFrame({"workbook": sheet_values, "torch": torch_values})
+    np.testing.assert_allclose(sheet_values, torch_values, rtol=1e-9, err_msg=what)
+    print(f"{what}: {len(table)} numbers agree (largest difference "
+          f"{np.max(np.abs(sheet_values - torch_values)):.1e})")
+    return table.head()"""
+
+
+def _entropy() -> list[Cell]:
+    return [
+        (
+            "markdown",
+            "# Softmax and cross-entropy, cell by cell and in PyTorch\n\n"
+            "The workbook recreates fast.ai's `entropy_example.xlsx`: every number "
+            "below is a live formula you can inspect in a spreadsheet.",
+        ),
+        ("code", 'wb = sn.build("entropy")\nwb.frame("softmax")'),
+        (
+            "markdown",
+            "## Softmax\n`F.softmax` of the five outputs is the sheet's "
+            "`softmax` column: exp of each output over the sum of the exps.",
+        ),
+        (
+            "code",
+            'softmax = wb.frame("softmax").loc[3:7]\n'
+            'outputs = torch.tensor(softmax["output"].to_numpy(dtype=float))\n'
+            'agree(softmax["softmax"], F.softmax(outputs, dim=0), "softmax")',
+        ),
+        (
+            "markdown",
+            "## Binary cross-entropy\nThe `entropy` sheet's `BCE (LN)` column is "
+            "`F.binary_cross_entropy` of each prediction and its label.",
+        ),
+        (
+            "code",
+            'bce = wb.frame("entropy").dropna(subset=["Preds"])\n'
+            'preds = torch.tensor(bce["Preds"].to_numpy(dtype=float))\n'
+            'is_cat = torch.tensor(bce["isCat"].to_numpy(dtype=float))\n'
+            'agree(bce["BCE (LN)"], F.binary_cross_entropy(preds, is_cat, '
+            'reduction="none"), "binary cross-entropy")',
+        ),
+    ]
+
+
+def _graddesc() -> list[Cell]:
+    return [
+        (
+            "markdown",
+            "# Gradient descent on a line, cell by cell and in PyTorch\n\n"
+            "fast.ai's `graddesc` fits y = a·x + b one point at a time. The `basic` "
+            "sheet is `torch.optim.SGD` stepped once per row on (a·x + b - y)²; the "
+            "`momentum` sheet is SGD with momentum β and dampening β.",
+        ),
+        ("code", 'wb = sn.build("graddesc", epochs=3)\nbasic = wb.frame("basic")\nbasic.head()'),
+        (
+            "code",
+            'data = wb.frame("data")\nxs = data["x"].to_numpy(dtype=float)\n'
+            'ys = data["y"].to_numpy(dtype=float)\n'
+            'steps = basic[pd.to_numeric(basic["new a"], errors="coerce").notna()]\n'
+            'steps = steps[pd.to_numeric(steps["x"], errors="coerce").notna()]\n'
+            "len(xs), len(steps)",
+        ),
+        (
+            "code",
+            "def fit(sheet, momentum=None):\n"
+            '    """(a, b) after every step of torch\'s SGD, from the sheet\'s start."""\n'
+            '    a = torch.tensor(wb.values(sheet, "C2")[0, 0], requires_grad=True)\n'
+            '    b = torch.tensor(wb.values(sheet, "C1")[0, 0], requires_grad=True)\n'
+            '    lr = wb.values(sheet, "F1")[0, 0]\n'
+            "    if momentum is None:\n"
+            "        opt = torch.optim.SGD([a, b], lr=lr)\n"
+            "    else:\n"
+            "        opt = torch.optim.SGD([a, b], lr=lr, momentum=momentum, "
+            "dampening=momentum)\n"
+            "        for p in (a, b):\n"
+            '            opt.state[p]["momentum_buffer"] = torch.zeros(())\n'
+            "    out = []\n"
+            "    for _ in range(wb.params.epochs):\n"
+            "        for x, y in zip(xs, ys):\n"
+            "            opt.zero_grad()\n"
+            "            ((a * x + b - y) ** 2).backward()\n"
+            "            opt.step()\n"
+            "            out.append((a.item(), b.item()))\n"
+            "    return np.array(out)",
+        ),
+        (
+            "code",
+            'torch_ab = fit("basic")\n'
+            'agree(steps[["new a", "new b"]].to_numpy(dtype=float), torch_ab, '
+            '"basic: a and b after every step")',
+        ),
+    ]
+
+
+def _digits() -> list[Cell]:
+    from .lessons.digits import DigitsParams
+    from .lessons.digits.layout import CLASSES, Layout
+
+    params = DigitsParams(epochs=2, train=60, valid=30, batch_size=20)
+    lay = Layout(params)
+    top = lay.weights_top(0)  # 1-based row of the first class's weights
+    first = address.render(top - 1, lay.pix)
+    last = address.render(top - 1 + CLASSES - 1, lay.pix + lay.pixels)
+    return [
+        (
+            "markdown",
+            "# Handwritten digits: SGD with softmax and cross-entropy\n\n"
+            "fast.ai lesson 5 trains `nn.Linear(784, 10)` on MNIST with "
+            "`F.cross_entropy` and an `update()` that adds weight decay to the "
+            "loss. The workbook does the same on 8x8 digits, every number a "
+            "formula. Here torch starts from the workbook's weights and takes the "
+            "workbook's batches, and each batch loss must be the sheet's.",
+        ),
+        (
+            "code",
+            f'wb = sn.build("digits", epochs={params.epochs}, train={params.train}, '
+            f"valid={params.valid}, batch_size={params.batch_size})\n"
+            'progress = wb.frame("progress")\nprogress',
+        ),
+        (
+            "code",
+            f'start = wb.values("train", "{first}:{last}")  # 10 classes x (64 + bias)\n'
+            "model = torch.nn.Linear(start.shape[1] - 1, start.shape[0])\n"
+            "with torch.no_grad():\n"
+            "    model.weight.copy_(torch.tensor(start[:, :-1]))\n"
+            "    model.bias.copy_(torch.tensor(start[:, -1]))\n"
+            'lr = wb.values("train", "C1")[0, 0]\nwd = wb.values("train", "F1")[0, 0]\n'
+            "lr, wd",
+        ),
+        (
+            "markdown",
+            "The `train` sheet lists each iteration's batch: its images, labels "
+            "and scaled pixels `x1`… — exactly what torch is given.",
+        ),
+        (
+            "code",
+            'train = wb.frame("train")\n'
+            'rows = train[pd.to_numeric(train["image"], errors="coerce").notna()]\n'
+            'pixels = [c for c in rows.columns if c.startswith("x")]\n'
+            "batch_size = wb.params.batch_size\n"
+            "losses = []\n"
+            "for start_row in range(0, len(rows), batch_size):\n"
+            "    batch = rows.iloc[start_row:start_row + batch_size]\n"
+            "    x = torch.tensor(batch[pixels].to_numpy(dtype=float))\n"
+            '    y = torch.tensor(batch["label"].to_numpy(dtype=float)).long()\n'
+            "    loss = F.cross_entropy(model(x), y)\n"
+            "    losses.append(loss.item())\n"
+            "    w2 = sum((p ** 2).sum() for p in model.parameters())\n"
+            "    model.zero_grad()\n"
+            "    (loss + wd * w2).backward()  # the notebook's update()\n"
+            "    with torch.no_grad():\n"
+            "        for p in model.parameters():\n"
+            "            p -= lr * p.grad\n"
+            'agree(progress["batch loss"].dropna(), losses, "batch loss, every iteration")',
+        ),
+    ]
+
+
+def _backprop() -> list[Cell]:
+    from .lessons.backprop import BackpropParams
+    from .lessons.backprop.layout import CLASSES, INPUTS, Layout
+
+    params = BackpropParams(iterations=10)
+    lay = Layout(params)
+    r, h = lay.params_row(0), params.hidden
+
+    def span(col: int, rows: int, cols: int) -> str:
+        return f"{address.render(r, col)}:{address.render(r + rows - 1, col + cols - 1)}"
+
+    return [
+        (
+            "markdown",
+            "# Backpropagation through a hidden layer\n\n"
+            "`Linear(2, H)`, ReLU, `Linear(H, 3)` and `F.cross_entropy`, with weight "
+            "decay: the workbook computes every partial derivative in formulas; "
+            "torch's autograd, from the same start, gives the same loss at every "
+            "iteration.",
+        ),
+        (
+            "code",
+            f'wb = sn.build("backprop", iterations={params.iterations})\n'
+            'data = wb.frame("data").dropna(subset=["x1"])\ndata',
+        ),
+        (
+            "code",
+            'x = torch.tensor(data[["x1", "x2"]].to_numpy(dtype=float))\n'
+            'y = torch.tensor(data["label"].to_numpy(dtype=float)).long()\n'
+            f"model = torch.nn.Sequential(torch.nn.Linear({INPUTS}, {h}), "
+            f"torch.nn.ReLU(), torch.nn.Linear({h}, {CLASSES}))\n"
+            "with torch.no_grad():\n"
+            f'    model[0].weight.copy_(torch.tensor(wb.values("train", '
+            f'"{span(lay.w1, h, INPUTS)}")))\n'
+            f'    model[0].bias.copy_(torch.tensor(wb.values("train", '
+            f'"{span(lay.b1, h, 1)}")[:, 0]))\n'
+            f'    model[2].weight.copy_(torch.tensor(wb.values("train", '
+            f'"{span(lay.w2, CLASSES, h)}")))\n'
+            f'    model[2].bias.copy_(torch.tensor(wb.values("train", '
+            f'"{span(lay.b2, CLASSES, 1)}")[:, 0]))\n'
+            'lr = wb.values("train", "C1")[0, 0]\nwd = wb.values("train", "F1")[0, 0]',
+        ),
+        (
+            "code",
+            "losses = []\n"
+            "for _ in range(wb.params.iterations):\n"
+            "    loss = F.cross_entropy(model(x), y)\n"
+            "    losses.append(loss.item())\n"
+            "    model.zero_grad()\n"
+            "    (loss + wd * sum((p ** 2).sum() for p in model.parameters())).backward()\n"
+            "    with torch.no_grad():\n"
+            "        for p in model.parameters():\n"
+            "            p -= lr * p.grad\n"
+            'agree(wb.frame("progress")["loss"], losses, "loss, every iteration")',
+        ),
+    ]
+
+
+def _optimizers() -> list[Cell]:
+    return [
+        (
+            "markdown",
+            "# torch.optim, cell by cell\n\n"
+            "Each optimizer sheet fits the line with mini-batches from the `batches` "
+            "sheet. Here `torch.optim.Adam`, with torch's defaults, takes the same "
+            "batches: a and b after every step are the sheet's.",
+        ),
+        (
+            "code",
+            'wb = sn.build("optimizers", iterations=30)\nbatches = wb.frame("batches")\n'
+            "batches.head()",
+        ),
+        (
+            "code",
+            'xs = batches[[c for c in batches.columns if c.startswith("x ")]]'
+            ".to_numpy(dtype=float)\n"
+            'ys = batches[[c for c in batches.columns if c.startswith("y ")]]'
+            ".to_numpy(dtype=float)\n"
+            'adam = wb.frame("adam").dropna(subset=["new a"])\n'
+            'a = torch.tensor(adam["a"].iloc[0], requires_grad=True)\n'
+            'b = torch.tensor(adam["b"].iloc[0], requires_grad=True)\n'
+            'opt = torch.optim.Adam([a, b], lr=wb.params.setting("adam"), '
+            "weight_decay=wb.params.wd, foreach=False)\n"
+            "steps = []\n"
+            "for x, y in zip(torch.tensor(xs[:len(adam)]), torch.tensor(ys[:len(adam)])):\n"
+            "    opt.zero_grad()\n"
+            "    ((a * x + b - y) ** 2).mean().backward()\n"
+            "    opt.step()\n"
+            "    steps.append((a.item(), b.item()))\n"
+            'agree(adam[["new a", "new b"]].to_numpy(dtype=float), steps, '
+            '"adam: a and b after every step")',
+        ),
+    ]
+
+
+NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
+    "entropy": _entropy,
+    "graddesc": _graddesc,
+    "digits": _digits,
+    "backprop": _backprop,
+    "optimizers": _optimizers,
+}
+
+
+def notebook(lesson: str) -> dict:
+    """The lesson's companion notebook (nbformat 4), as the JSON object it is."""
+    if lesson not in NOTEBOOKS:
+        raise ValueError(f"unknown lesson {lesson!r} (known: {', '.join(LESSONS)})")
+    cells = [("code", _SETUP), ("code", _AGREE), *NOTEBOOKS[lesson]()]
+    return {
+        "cells": [_cell(k, kind, source) for k, (kind, source) in enumerate(cells)],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+            "language_info": {"name": "python"},
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def _cell(k: int, kind: str, source: str) -> dict:
+    cell: dict = {"cell_type": kind, "id": f"cell-{k}", "metadata": {}, "source": source}
+    if kind == "code":
+        cell.update(execution_count=None, outputs=[])
+    return cell
+
+
+def write_notebook(lesson: str, outdir: str | Path) -> Path:
+    """Write `outdir`/<lesson>.ipynb (atomically: a finished file or none)."""
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    target = outdir / f"{lesson}.ipynb"
+    text = json.dumps(notebook(lesson), indent=1, ensure_ascii=False) + "\n"
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(target)
+    return target
