@@ -83,6 +83,8 @@ class EditedWorkbook(ValueError):
 def check_target(lesson: str, outdir: str | os.PathLike[str], force: bool = False) -> Path:
     """Where `lesson` will be written; refused when a learner's edits are there."""
     target = Path(outdir) / get(lesson).filename
+    if target.exists() and not target.is_file():  # a folder, a FIFO: never opened or replaced
+        raise ValueError(f"{target} exists and is not a regular file; not writing there")
     if target.exists() and not force and not untouched(target):
         raise EditedWorkbook(
             f"{target} was changed since sheetnet wrote it (edited in a spreadsheet?); "

@@ -102,3 +102,64 @@ def test_a_build_in_a_python_process_leaves_its_signal_handlers(tmp_path):
     assert got.exit_code == 0, got.output
     assert signal.getsignal(signal.SIGTERM) is mine
     assert build  # the library's build is the CLI's: no handlers of its own
+
+
+@pytest.mark.parametrize(("iterations", "batch_size"), [(100, 5), (400, 29), (300, 1)])
+def test_the_optimizers_cell_estimate_bounds_the_real_count(iterations, batch_size):
+    from sheetnet.lessons.optimizers import OptimizersParams
+    from sheetnet.pipeline import compute
+
+    params = OptimizersParams(iterations=iterations, batch_size=batch_size)
+    wb, _ = compute("optimizers", params)
+    real = wb.formula_count()
+    assert real <= params.formula_cells <= 1.2 * real
+
+
+def test_an_optimizers_run_beyond_the_cap_is_refused_up_front(tmp_path):
+    out = tmp_path / "out"
+    got = run("build", "optimizers", "--iterations", "20000", "--batch-size", "29", "-o", out)
+    assert_refused(got, "formula cells; at most 5,000,000", out)
+
+
+def test_a_file_cut_short_is_refused_before_its_lesson_is_built(tmp_path):
+    """Its properties record optimizers with 15,000 iterations; its sheets hold nothing."""
+    import re
+    import time
+
+    src = ROOT / "workbooks" / "optimizers.xlsx"
+    cut = tmp_path / "cut.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(cut, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "docProps/custom.xml":
+                assert b'"iterations":100' in data
+                data = data.replace(b'"iterations":100', b'"iterations":15000')
+            elif info.filename.startswith("xl/worksheets/"):
+                data = re.sub(rb"<sheetData>.*</sheetData>", b"<sheetData/>", data, flags=re.S)
+            zout.writestr(info, data)
+    for command in ("compare", "verify"):
+        started = time.monotonic()
+        got = run(command, cut, *(["--app", "sheetnet"] if command == "verify" else []))
+        assert time.monotonic() - started < 10
+        if command == "compare":
+            assert got.exit_code == 2 and "does not hold the optimizers workbook" in got.output
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_at_the_target_is_refused_without_opening_it(tmp_path):
+    os.mkfifo(tmp_path / "entropy_example.xlsx")
+    got = run("build", "entropy", "-o", tmp_path)
+    assert got.exit_code == 2 and "is not a regular file" in got.output
+
+
+def test_a_failed_build_leaves_no_new_folders(tmp_path, monkeypatch):
+    from sheetnet.export import xlsx
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(xlsx, "_write_atomically", broken)
+    target = tmp_path / "full" / "new" / "sub"
+    got = run("build", "entropy", "-o", target)
+    assert got.exit_code == 2 and "disk full" in got.output
+    assert list(tmp_path.iterdir()) == []

@@ -9,6 +9,7 @@ the file appears atomically: a failed or interrupted write leaves no partial fil
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import glob
 import os
@@ -552,7 +553,25 @@ def write_xlsx(
     XlsxWriter's cell table instead (slower; the same bytes), `parallel=False` writes
     every worksheet in this process (the same bytes again)."""
     path = Path(path)
+    made = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _write_atomically(wb, results, path, before_replace, stream, parallel)
+    except BaseException:
+        for folder in made:  # deepest first: a failed build leaves no new empty folders
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
+
+
+def _write_atomically(
+    wb: Workbook,
+    results: Results,
+    path: Path,
+    before_replace: Callable[[], object] | None,
+    stream: bool,
+    parallel: bool,
+) -> Path:
     sweep_parts(path)
     prefix = f".{path.stem}.{os.getpid()}."
     fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".xlsx.part", dir=path.parent)

@@ -51,10 +51,11 @@ def _model(properties: dict[str, str], saved: dict) -> Workbook | None:
     """The lesson's model, when `path` is a sheetnet workbook (for local agreement)."""
     from ..lessons import get
     from ..metadata import lesson_of
-    from .roundtrip import region_reader
+    from .roundtrip import holds_its_cells, region_reader
 
     try:
         recorded = lesson_of(properties, region_reader(saved))
+        holds_its_cells(get(recorded.lesson), recorded.params, saved)
     except (ValueError, KeyError):
         return None
     return get(recorded.lesson).workbook(recorded.params)

@@ -27,7 +27,7 @@ from ..engine.expr import _scalar, cell_renderer
 from ..engine.parse import FormulaNotSupported, parse_formula_at
 from ..engine.workbook import Fill
 from ..lessons import get
-from ..lessons.contract import DataRegion
+from ..lessons.contract import DataRegion, Lesson
 from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, parse_custom_properties
 from ..reader import Package, SavedFormulas, SharedGroup
 from ..reader.grid import CellGrid
@@ -97,6 +97,19 @@ def _as_constant(v: object) -> object:
     """A saved value as a cell constant (an empty cell stays empty: None)."""
     v = normalise(v)
     return v if v is None or isinstance(v, float | str | bool | ExcelError) else str(v)
+
+
+def holds_its_cells(lesson: Lesson, params: Any, saved: dict[str, SavedSheet]) -> None:
+    """Refuse, before anything is built, a file that does not hold the workbook its
+    properties describe: each key result's sheet must be there, its cell a formula."""
+    for key in lesson.key_results(params):
+        sheet = saved.get(key.sheet)
+        at = address.parse(key.a1)
+        if sheet is None or sheet.formulas.at(at.row, at.col) is None:
+            raise ValueError(
+                f"the file does not hold the {lesson.name} workbook its properties describe "
+                f"({key.sheet}!{key.a1} is missing); was it cut short, or changed by hand?"
+            )
 
 
 def region_reader(saved: dict[str, SavedSheet]) -> ReadRegion:
@@ -314,6 +327,7 @@ def compare_file(
         saved = package.sheets()
     recorded = lesson_of(properties, region_reader(saved))
     lesson = get(recorded.lesson)
+    holds_its_cells(lesson, recorded.params, saved)
     if recalc:
         apps = [app] if app is not None else installed()
         if not apps:

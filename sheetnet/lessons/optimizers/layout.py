@@ -40,6 +40,7 @@ DATA_FIRST_ROW = 4  # data!A5 (0-based 4): the first point
 RUN_TOP = 5  # an optimizer sheet's first iteration row (0-based)
 MAX_ITERATIONS = 20_000
 MAX_BATCH = 1_000
+MAX_FORMULA_CELLS = 5_000_000  # as graddesc: about 2 GB to build, the most that opens well
 
 
 def _lr_settings(values: Mapping[str, float]) -> str | None:
@@ -104,6 +105,18 @@ class OptimizersParams:
                 if self.batch_size > self.rows
                 else f"at most {MAX_BATCH} samples per step",
             )
+        if self.formula_cells > MAX_FORMULA_CELLS:
+            raise ParamError(
+                "iterations",
+                f"about {self.formula_cells:,} formula cells; at most {MAX_FORMULA_CELLS:,} "
+                "open in reasonable time: use fewer iterations or a smaller --batch-size",
+            )
+
+    @property
+    def formula_cells(self) -> int:
+        """An upper estimate of the workbook's formula cells (measured: within 5% above):
+        a fixed part, and per step about 200 cells plus 16 per sample of the batch."""
+        return 20_000 + self.iterations * (200 + 16 * self.batch_size)
 
     @property
     def rows(self) -> int:
