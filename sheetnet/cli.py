@@ -16,7 +16,7 @@ from . import __version__
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
 from .pipeline import build as build_lesson
-from .pipeline import check_target
+from .pipeline import build_exercises, check_target
 from .text import plain, printable
 from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson
@@ -222,8 +222,16 @@ def _params_for(names: list[str], given: dict[str, tuple[str, ...]]) -> dict[str
     help="Where to write the workbooks.",
 )
 @click.option("--force", is_flag=True, help="Overwrite workbooks even if edited since written.")
+@click.option(
+    "--exercises",
+    is_flag=True,
+    help="Write each lesson's exercise workbook (<name>-exercises.xlsx): the cells a learner "
+    "writes left empty; `sheetnet grade` checks them.",
+)
 @_lesson_options
-def build(lessons: tuple[str, ...], outdir: Path, force: bool, **options: Any) -> None:
+def build(
+    lessons: tuple[str, ...], outdir: Path, force: bool, exercises: bool, **options: Any
+) -> None:
     """Build LESSONS (default: all) into .xlsx workbooks with live formulas.
 
     Each lesson option lands in a yellow input cell of the workbook. Every lesson's
@@ -232,21 +240,47 @@ def build(lessons: tuple[str, ...], outdir: Path, force: bool, **options: Any) -
     names = _lessons(lessons)
     try:
         params = _params_for(names, options)
-        targets = [check_target(name, outdir, force) for name in names]
+        targets = [check_target(name, outdir, force, exercises) for name in names]
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     written: list[Path] = []
     with _signals_exit():
         for name, target in zip(names, targets):
             try:
-                built = build_lesson(name, outdir, params[name], force, _progress())
+                if exercises:
+                    built = build_exercises(name, outdir, params[name], force)
+                else:
+                    built = build_lesson(name, outdir, params[name], force, _progress())
             except (ValueError, OSError) as exc:
                 done = f" (written: {', '.join(map(str, written))})" if written else ""
                 _fail(f"{target}: not written: {exc}{done}")
             written.append(built.path)
             click.echo(f"wrote {built.path} ({built.formula_cells:,} formula cells)")
+            if exercises:  # errors downstream of the empty cells are the point, not a warning
+                count = len(get(name).exercises)
+                click.echo(f"  {count} exercises: see its exercises sheet; then "
+                           f"`sheetnet grade {built.path}`")  # fmt: skip
+                continue
             for line in built.warnings():
                 click.echo(f"warning: {line}", err=True)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the grade as JSON.")
+def grade(file: Path, as_json: bool) -> None:
+    """Grade the formulas a learner wrote in an exercise workbook, by evaluating them.
+
+    Exit 0 when every exercise is correct, 1 when not, 2 when FILE is unusable.
+    """
+    from .verify.grade import grade_file, grade_json, render_grade
+
+    try:
+        result = grade_file(file)
+    except (ValueError, OSError, KeyError) as exc:
+        _fail(_about(file, exc))
+    click.echo(grade_json(result) if as_json else render_grade(result))
+    sys.exit(0 if result.ok else 1)
 
 
 @main.command()

@@ -26,6 +26,7 @@ from .lessons import get
 from .lessons.contract import DataRegion, Lesson, fields_of
 
 PREFIX = "sheetnet."
+EXERCISES = PREFIX + "exercises"  # "1" in an exercise workbook (see sheetnet.exercises)
 CHUNK = 240
 MAX_PROPERTIES_TEXT = 64 * 1024  # the recorded parameters are small; more is not ours
 _NS = {

@@ -80,9 +80,17 @@ class EditedWorkbook(ValueError):
     """The target holds a workbook someone changed since sheetnet wrote it."""
 
 
-def check_target(lesson: str, outdir: str | os.PathLike[str], force: bool = False) -> Path:
+def exercise_filename(lesson: str) -> str:
+    """entropy_example.xlsx -> entropy_example-exercises.xlsx"""
+    name = get(lesson).filename
+    return name[: -len(".xlsx")] + "-exercises.xlsx"
+
+
+def check_target(
+    lesson: str, outdir: str | os.PathLike[str], force: bool = False, exercises: bool = False
+) -> Path:
     """Where `lesson` will be written; refused when a learner's edits are there."""
-    target = Path(outdir) / get(lesson).filename
+    target = Path(outdir) / (exercise_filename(lesson) if exercises else get(lesson).filename)
     if target.exists() and not target.is_file():  # a folder, a FIFO: never opened or replaced
         raise ValueError(f"{target} exists and is not a regular file; not writing there")
     if target.exists() and not force and not untouched(target):
@@ -113,6 +121,40 @@ def build(
             progress(f"{lesson}: writing {target}")
         path = write_xlsx(
             wb, results, target, before_replace=lambda: check_target(lesson, outdir, force)
+        )
+        t2 = time.perf_counter()
+    return Built(lesson, wb, results, path, wb.formula_count(), t1 - t0, t2 - t1, params)
+
+
+def compute_exercises(lesson: str, params: Any = None) -> tuple[Workbook, Results, Any]:
+    """The lesson's exercise workbook and its values (the answers nowhere in it)."""
+    from .exercises import exercise_workbook
+    from .metadata import EXERCISES
+
+    spec = get(lesson)
+    params = params if params is not None else spec.params()
+    if spec.exercise_params is not None:
+        params = spec.exercise_params(params)
+    wb, answers = compute(lesson, params)
+    wb = exercise_workbook(spec, params, wb, answers)
+    wb.properties[EXERCISES] = "1"
+    return wb, evaluate(wb), params
+
+
+def build_exercises(
+    lesson: str, outdir: str | os.PathLike[str], params: Any = None, force: bool = False
+) -> Built:
+    """Write `lesson`'s exercise workbook, <its file name>-exercises.xlsx, into `outdir`."""
+    target = check_target(lesson, outdir, force, exercises=True)
+    with _collector_paused():
+        t0 = time.perf_counter()
+        wb, results, params = compute_exercises(lesson, params)
+        t1 = time.perf_counter()
+        path = write_xlsx(
+            wb,
+            results,
+            target,
+            before_replace=lambda: check_target(lesson, outdir, force, exercises=True),
         )
         t2 = time.perf_counter()
     return Built(lesson, wb, results, path, wb.formula_count(), t1 - t0, t2 - t1, params)

@@ -23,9 +23,10 @@ class Role(Enum):
     HEADER = "header"
     INPUT = "input"
     FORMULA = "formula"
+    EXERCISE = "exercise"  # an empty cell the learner writes a formula in
 
 
-Constant = float | str | bool | ExcelError
+Constant = float | str | bool | ExcelError | None  # None: an empty (exercise) cell
 
 
 @dataclass(slots=True)

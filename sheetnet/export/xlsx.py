@@ -47,6 +47,7 @@ _STYLES = {
         "border_color": "#BF9000",
     },
     Role.FORMULA: {},
+    Role.EXERCISE: {"bg_color": "#E2EFDA", "border": 2, "border_color": "#548235"},
 }
 
 
@@ -373,6 +374,8 @@ def _write_cell(
     content = cell.content
     if cell.role is Role.FORMULA:
         ws.write_rendered(row, col, content, fmt, _cached(value))  # type: ignore[arg-type]
+    elif content is None:
+        ws.write_blank(row, col, None, fmt)  # an exercise: empty, marked by its colour
     elif type(content) is str:
         ws.write_string(row, col, content, fmt)  # text stays text, never a formula
     elif type(content) is bool:

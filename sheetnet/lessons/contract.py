@@ -277,6 +277,23 @@ class KeyResult:
 
 
 @dataclass(frozen=True)
+class Exercise:
+    """Formula cells a learner writes: the column under `header` (its first cell on
+    `sheet`), and every cell whose formula is that cell's filled down or across."""
+
+    name: str
+    sheet: str
+    header: str
+    task: str  # one line: what to compute
+    hint: str
+    concept: str
+    level: int  # 1 easy, 2 medium, 3 hard
+    # more columns, by their headers, that compute the same answer another way: empty too,
+    # or their values would give the answer away
+    also: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Lesson:
     """Everything the generic layers and the common test suite need from a lesson."""
 
@@ -295,6 +312,9 @@ class Lesson:
     front: Callable[[Any], Any] | None = None  # params -> kit.Front: the front sheet
     # (params, sheet, 1-based row, cell, error) -> a warning, or None to stay quiet
     explain_error: Callable[[Any, str, int, str, Any], str | None] | None = None
+    exercises: tuple[Exercise, ...] = ()
+    # params -> the parameters of its exercise workbook (one block where blocks differ)
+    exercise_params: Callable[[Any], Any] | None = None
 
     def parse_options(self, given: Mapping[str, Sequence[str]]) -> Any:
         """Parameters from command-line values by field name; ParamError names the option."""

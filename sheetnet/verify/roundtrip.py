@@ -28,7 +28,14 @@ from ..engine.parse import FormulaNotSupported, parse_formula_at
 from ..engine.workbook import Fill
 from ..lessons import get
 from ..lessons.contract import DataRegion, Lesson
-from ..metadata import ReadRegion, Recorded, data_digest, lesson_of, parse_custom_properties
+from ..metadata import (
+    EXERCISES,
+    ReadRegion,
+    Recorded,
+    data_digest,
+    lesson_of,
+    parse_custom_properties,
+)
 from ..reader import Package, SavedFormulas, SharedGroup
 from ..reader.grid import CellGrid
 from ..text import brief, exact
@@ -324,6 +331,10 @@ def compare_file(
     with Package(path) as package:  # checked and read through one open handle
         notes = package.notes
         properties = parse_custom_properties(package.read("docProps/custom.xml", 1 << 20))
+        if properties.get(EXERCISES):
+            raise ValueError(
+                f"{path.name} is an exercise workbook: check it with `sheetnet grade {path}`"
+            )
         saved = package.sheets()
     recorded = lesson_of(properties, region_reader(saved))
     lesson = get(recorded.lesson)

@@ -3,10 +3,11 @@ finite differences the spreadsheet computes itself."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import KeyResult, Lesson, reference
+from ..contract import Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .layout import BackpropParams, Layout
 from .sheets import build, charts
@@ -63,7 +64,35 @@ def strategy() -> Any:
     )
 
 
+EXERCISES = (
+    Exercise(
+        "relu", "train", "a1·h1",
+        "I11: the hidden unit's activation, ReLU of its input E11; fill right and down",
+        "ReLU is MAX(z, 0)", "the ReLU activation", 1,
+    ),
+    Exercise(
+        "update", "train", "W1·x1",
+        "C27: the new weight: the start C4 minus the learning rate ($C$1) times its gradient "
+        "C21; fill right and down over W1, b1, W2 and b2's blocks",
+        "keep the rate $C$1 fixed; the gradient sits in the same place of the block above",
+        "a gradient-descent step", 2,
+    ),
+    Exercise(
+        "through_relu", "train", "dL/dz1·h1",
+        "AN11: dL/dz1, dL/da1 (AF11) through the ReLU (its slope AJ11); fill right and down",
+        "the chain rule multiplies: dL/da1 times ReLU'", "backpropagation through ReLU", 3,
+    ),
+)  # fmt: skip
+
+
+def exercise_params(params: Any) -> Any:
+    """One iteration: every cell a learner writes is theirs."""
+    return dataclasses.replace(params, iterations=1)
+
+
 LESSON = Lesson(
+    exercises=EXERCISES,
+    exercise_params=exercise_params,
     name="backprop",
     filename="backprop.xlsx",
     summary="backpropagation through a hidden ReLU layer, checked by finite differences",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .data import Images
 from .layout import DATA_FIRST_ROW, DigitsParams, Layout
@@ -87,7 +88,38 @@ def strategy() -> Any:
     return params()
 
 
+EXERCISES = (
+    Exercise(
+        "softmax", "train", "p 0",
+        "CK19: the probability of class 0, exp BZ19 over the row's sum $CJ19; fill right to "
+        "class 9 and down the batch",
+        "keep the column of the sum fixed ($CJ19), not its row", "softmax over ten classes", 1,
+    ),
+    Exercise(
+        "dlogit", "train", "dL/dlogit 0",
+        "DF19: dL/dlogit for class 0, (p - y) / batch size ($F$17); fill right and down",
+        "the probability is CK19, the one-hot target CU19", "softmax + cross-entropy's gradient",
+        2,
+    ),
+    Exercise(
+        "loss", "train", "loss",
+        "DE19: the cross-entropy -ln of the probability of the true class (label $B19, "
+        "probabilities $CK19:$CT19); fill it down the batch",
+        "INDEX($CK19:$CT19,1,$B19+1) picks the true class's probability; LN, not LOG",
+        "cross-entropy picks the true class", 3,
+    ),
+)  # fmt: skip
+
+
+def exercise_params(params: Any) -> Any:
+    """One iteration (one block of the train sheet): every cell a learner writes is
+    theirs, with no later block holding the same formula."""
+    return dataclasses.replace(params, epochs=1, train=params.batch_size)
+
+
 LESSON = Lesson(
+    exercises=EXERCISES,
+    exercise_params=exercise_params,
     name="digits",
     filename="digits.xlsx",
     summary="handwritten digits learned by mini-batch SGD with softmax and cross-entropy",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..contract import KeyResult, Lesson, reference
+from ..contract import Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .sheets import EntropyParams, build, loss_chart
 
@@ -71,7 +71,29 @@ def strategy() -> Any:
     return params()
 
 
+EXERCISES = (
+    Exercise(
+        "exp", "softmax", "exp",
+        "C3: e to the power of the output B3; fill it down to C7 (and likewise H3:H7)",
+        "Excel's function for e^x is EXP", "the exponential that softmax starts from", 1,
+    ),
+    Exercise(
+        "softmax", "softmax", "softmax",
+        "D3: the softmax, C3 divided by the sum of the exps in C8; fill it down to D7",
+        "divide by the sum of the exps (C8), not of the outputs; write $C$8 so it stays put",
+        "softmax: exp of each output over the sum of all exps", 2,
+    ),
+    Exercise(
+        "bce", "entropy", "BCE (LN)",
+        "G2: binary cross-entropy -(y ln p + (1-y) ln(1-p)) of B2 and C2; fill down to G6; "
+        "then H2: the same loss picking the term with IF(B2=1, ...); fill down",
+        "the natural log is LN (Excel's LOG is base 10)", "binary cross-entropy", 3,
+        also=("BCE via IF (LN)", "NLL (LN)"),
+    ),
+)  # fmt: skip
+
 LESSON = Lesson(
+    exercises=EXERCISES,
     name="entropy",
     filename="entropy_example.xlsx",
     summary="softmax, sigmoid, binary cross-entropy and NLL (entropy_example.xlsx)",

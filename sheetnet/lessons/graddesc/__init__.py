@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, GraddescParams, blocks, explain_error
 from .sheets import build
@@ -83,7 +83,30 @@ def strategy() -> Any:
     return params()
 
 
+EXERCISES = (
+    Exercise(
+        "prediction", "basic", "y_pred",
+        "E4: the prediction b + a*x from C4 (b), D4 (a) and A4 (x); fill it down the column",
+        "the intercept is C, the slope D, x is A", "a linear model's prediction", 1,
+        also=("pred",),
+    ),
+    Exercise(
+        "gradient", "basic", "de/da",
+        "L4: de/da, the gradient of (ax+b-y)^2 with respect to a; fill it down the column",
+        "by the chain rule: 2(ax+b-y) times x, and 2(ax+b-y) is de/db in K4",
+        "the gradient of the squared error", 2,
+    ),
+    Exercise(
+        "momentum", "momentum", "avg de/db",
+        "J4: the running average of de/db: beta ($J$1) times J3 plus (1-beta) ($K$1) times "
+        "F4; fill right to K4 (de/da's average) and down",
+        "keep $J$1 and $K$1 absolute, J3 relative: each row averages into the row above",
+        "momentum: an exponentially weighted average of gradients", 3,
+    ),
+)  # fmt: skip
+
 LESSON = Lesson(
+    exercises=EXERCISES,
     name="graddesc",
     filename="graddesc.xlsx",
     summary="SGD, momentum, RMSProp, Adam and annealed Adam fitting y = ax + b (graddesc.xlsm)",

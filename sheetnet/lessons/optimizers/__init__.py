@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import NA, address
-from ..contract import DataRegion, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
 from .sheets import build, charts
@@ -94,7 +94,28 @@ def strategy() -> Any:
     )
 
 
+EXERCISES = (
+    Exercise(
+        "bias_correction", "adam", "1 - beta1^t",
+        "R6: Adam's bias correction 1 - beta1^t (beta1 in $D$2, the step t in $A6); fill down",
+        "keep $D$2 absolute and the step's column $A", "why Adam divides by 1 - beta^t", 1,
+    ),
+    Exercise(
+        "corrected_mean", "adam", "m̂ a",
+        "T6: the bias-corrected first moment, m (N6) divided by 1 - beta1^t (R6); fill down",
+        "m̂ = m / (1 - beta1^t)", "Adam's corrected average of gradients", 2,
+    ),
+    Exercise(
+        "step", "adam", "new a",
+        "X6: Adam's step for a, as torch writes it: B6 - $B$1/R6*N6/(sqrt(O6)/sqrt(S6) + "
+        "$H$2), the rate over 1-beta1^t times m over the corrected root of v plus epsilon; "
+        "fill down (and likewise the second run's first cell)",
+        "keep the rate and epsilon fixed ($B$1, $H$2); SQRT for the roots", "Adam's update", 3,
+    ),
+)  # fmt: skip
+
 LESSON = Lesson(
+    exercises=EXERCISES,
     name="optimizers",
     filename="optimizers.xlsx",
     summary="torch.optim's optimizers, weight decay, lr_find, 1cycle and discriminative rates",
