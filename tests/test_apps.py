@@ -22,6 +22,7 @@ DIFFERENCES = [
     ("gnumeric", Call("MATCH", lift(1.0) / 0.0, COLUMN, 1.0), "#N/A"),
     # entropy_example's own lookup of the true class in a one-hot row, 1 then 0
     ("ironcalc", Call("MATCH", 1.0, Range(Ref("in", 0, 1), Ref("in", 1, 1))), 2.0),
+    ("ironcalc", lift(1e300) ** 2.0, "#DIV/0!"),
 ]
 
 

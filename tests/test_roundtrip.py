@@ -197,3 +197,12 @@ def test_read_sheet_dataframe(entropy_file):
     assert frame.loc[4, "D"] == pytest.approx(1.0, rel=1e-15)  # -LOG10(0.1)
     assert list(frame.columns[:3]) == ["A", "B", "C"]
     assert read_sheet(entropy_file, "entropy", formulas=True).loc[2, "D"].startswith("=-B2*LOG")
+
+
+def test_brackets_an_application_leaves_out_are_not_an_edit(graddesc_file, tmp_path):
+    """IronCalc writes (((C4+0.01)+A4*D4)-B4)^2 as (C4+0.01+A4*D4-B4)^2: the same
+    operations in the same order, so the same formula."""
+    edited = tmp_path / "respelled.xlsx"
+    edit(graddesc_file, edited, GRADDESC["basic"], {"E10": "=(C10+(D10*A10))"})
+    got = run("compare", edited)
+    assert "formulas edited" not in got.output, got.output

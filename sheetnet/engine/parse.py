@@ -104,6 +104,27 @@ def _relative(m: re.Match, row: int, col: int) -> str:
     return f"\0{col_abs}{c}{row_abs}{r}\0"
 
 
+def bare(expr: Expr) -> Expr:
+    """The expression without the brackets its text was written with: two formulas that
+    differ only there compute alike (the tree, not the text, fixes the order)."""
+    while type(expr) is Paren:
+        expr = expr.inner
+    t = type(expr)
+    if t is BinOp:
+        return BinOp(expr.op, bare(expr.left), bare(expr.right))  # type: ignore[attr-defined]
+    if t is Neg:
+        return Neg(bare(expr.operand))  # type: ignore[attr-defined]
+    if t is Percent:
+        return Percent(bare(expr.operand))  # type: ignore[attr-defined]
+    if t is Call:
+        return Call(expr.name, *(bare(a) for a in expr.args))  # type: ignore[attr-defined]
+    if t is If:
+        return If(bare(expr.cond), bare(expr.then), bare(expr.other))  # type: ignore[attr-defined]
+    if t is Offset:
+        return Offset(expr.base, *(bare(m) for m in expr.moves))  # type: ignore[attr-defined]
+    return expr
+
+
 def _significant(tokens: list[Token]) -> list[Token]:
     """Tokens without white space; a space between two operands is Excel's
     intersection operator, which is refused."""

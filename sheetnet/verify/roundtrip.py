@@ -24,7 +24,7 @@ from ..engine import Cell, Expr, Role, Sheet, Workbook, address, evaluate
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results, cell_name
 from ..engine.expr import _scalar, cell_renderer
-from ..engine.parse import FormulaNotSupported, parse_formula_at
+from ..engine.parse import FormulaNotSupported, bare, parse_formula_at
 from ..engine.workbook import Fill
 from ..lessons import get
 from ..lessons.contract import DataRegion, Lesson
@@ -196,7 +196,14 @@ def _rewritten(sheet: Sheet, got: SavedSheet) -> Iterator[tuple[int, int, str]]:
     for (row, col), cell in list(sheet.cells.items()):
         if cell.role is Role.FORMULA:
             mine = cell.content.formula(sheet.name)  # type: ignore[union-attr]
-            if not same_formula(formulas.text_at(row, col), mine):
+            theirs = formulas.text_at(row, col)
+            if not same_formula(theirs, mine) and not _respelled(
+                theirs,
+                cell.content,
+                sheet.name,
+                row,
+                col,  # type: ignore[arg-type]
+            ):
                 yield row, col, mine
     inside: dict[int, list[SharedGroup]] = {}
     for group in formulas.groups:
@@ -219,8 +226,24 @@ def _rewritten(sheet: Sheet, got: SavedSheet) -> Iterator[tuple[int, int, str]]:
             if text_at is None:
                 text_at = cell_renderer(f.expr, sheet.name)
             mine = text_at(row - f.first, col - f.col)
-            if not same_formula(formulas.text_at(row, col), mine):
+            theirs = formulas.text_at(row, col)
+            if not same_formula(theirs, mine) and not _respelled(
+                theirs, f.expr_at(row, col), sheet.name, row, col
+            ):
                 yield row, col, mine
+
+
+def _respelled(text: str | None, mine: Expr, host: str, row: int, col: int) -> bool:
+    """Whether an application saved sheetnet's formula in its own spelling: the same
+    operations in the same order, brackets that change nothing left out (IronCalc
+    writes ((a+b)+c)-d as a+b+c-d)."""
+    if text is None:
+        return False
+    try:
+        theirs = parse_formula_at(text, host, row, col)
+    except FormulaNotSupported:
+        return False
+    return bare(theirs) == bare(mine)
 
 
 def _whole_fill(f: Fill, groups: Iterable[SharedGroup], host: str) -> bool:
