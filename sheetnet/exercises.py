@@ -12,7 +12,7 @@ is right without telling any cell's value. `sheetnet grade` is the judge.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .engine import Call, Const, Expr, If, Range, Ref, Role, Workbook, address
@@ -114,26 +114,31 @@ def exercise_workbook(lesson: Lesson, params: Any, wb: Workbook, answers: Result
     front. `answers` are the model's values (for the self-checks' two sums)."""
     found = placed(lesson, wb)
     sheet = wb.add_sheet(SHEET)
-    for k, text in enumerate(("exercise", "level", "write", "task", "hint", "concept", "check")):
-        sheet.header((0, k), text)
-    checks = []
-    for i, p in enumerate(found, start=1):
-        e = p.exercise
-        sheet.label((i, 0), e.name)
-        sheet.set((i, 1), float(e.level), Role.LABEL)
-        sheet.label((i, 2), f"{p.where} ({len(p.cells):,} cells)")
-        sheet.label((i, 3), e.task)
-        sheet.label((i, 4), e.hint)
-        sheet.label((i, 5), e.concept)
-        sheet.formula((i, 6), _self_check(p, answers))
-        checks.append(Ref(SHEET, i, 6))
-        for name, row, col in p.cells:
-            wb[name].set((row, col), None, Role.EXERCISE)
-    last = len(found)
+    sheet.label((0, 0), f"Exercises: {lesson.name}")
+    sheet.title_cells.add((0, 0))
     for k, line in enumerate(GUIDE):
-        sheet.label((last + 2 + k, 0), line)
-    for col, width in enumerate((16, 7, 30, 70, 60, 40, 12)):
-        sheet.width(col, float(width))
+        sheet.label((1 + k, 0), line)
+    row = len(GUIDE) + 2
+    for k, text in enumerate(("exercise", "check", "level", "what to do")):
+        sheet.header((row, k), text)
+    checks = []
+    for p in found:  # one block of rows each: reads on a screen and on paper alike
+        e = p.exercise
+        row += 1
+        sheet.label((row, 0), e.name)
+        sheet.formula((row, 1), _self_check(p, answers))
+        checks.append(Ref(SHEET, row, 1))
+        sheet.set((row, 2), float(e.level), Role.LABEL)
+        lines = (f"write: {p.where} ({len(p.cells):,} cells)", f"task: {e.task}",
+                 f"hint: {e.hint}", f"concept: {e.concept}")  # fmt: skip
+        for k, line in enumerate(lines):
+            sheet.label((row + k, 3), line)
+        row += len(lines)
+        for name, r, c in p.cells:
+            wb[name].set((r, c), None, Role.EXERCISE)
+    for col, width in enumerate((18.0, 12.0, 6.0, 120.0)):
+        sheet.width(col, width)
+    sheet.landscape = True
     _score(wb, found, checks)
     return wb
 
@@ -158,17 +163,24 @@ def _self_check(p: Placed, answers: Results) -> Expr:
 
 
 def _score(wb: Workbook, found: list[Placed], checks: list[Ref]) -> None:
-    """The front sheet: the exercises' colour and a live score."""
+    """The front sheet: the exercises' colour and a live score, on its first page (the
+    charts below move down to make room)."""
     front = wb.sheets.get("front")
     if front is None or not checks:
         return
     rows, _ = front.extent()
     row = rows + 1
+    if front.charts:
+        row = min(c.anchor[0] for c in front.charts if c.anchor is not None)
+        room = 4
+        front.charts = [replace(c, anchor=(c.anchor[0] + room, c.anchor[1])) if c.anchor
+                        else c for c in front.charts]  # fmt: skip
+        front.page_breaks = [b + room for b in front.page_breaks]
     front.header((row, 0), "exercises")
     front.set((row + 1, 0), None, Role.EXERCISE)
     front.label((row + 1, 1), "green: a cell you write (the exercises sheet says what)")
     first, last = checks[0], checks[-1]
-    done = Call("SUMPRODUCT", (Range(first, last).eq(DONE)) * 1.0)
+    done = Call("SUMPRODUCT", (Range(first, Ref(SHEET, last.row, last.col)).eq(DONE)) * 1.0)
     front.label((row + 2, 0), "exercises done")
     front.formula((row + 2, 1), done)
     front.label((row + 2, 2), f"of {len(found)}")

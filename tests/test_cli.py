@@ -74,9 +74,16 @@ def test_verify(libreoffice, tmp_path):
 
 
 def test_verify_without_any_application_exits_2(monkeypatch, tmp_path):
+    import importlib.util
     import shutil
 
-    monkeypatch.setattr(shutil, "which", lambda name: None)
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(shutil, "which", lambda name: None)  # no LibreOffice, no Gnumeric
+    monkeypatch.setattr(  # and no IronCalc
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ironcalc" else find_spec(name, *a),
+    )
     run("build", "entropy", "-o", str(tmp_path))
     got = run("verify", str(tmp_path / "entropy_example.xlsx"))
     assert got.exit_code == 2
