@@ -46,3 +46,25 @@ def ironcalc() -> App:
 def app(request: pytest.FixtureRequest) -> App:
     """Each spreadsheet application in turn."""
     return require(request.param)
+
+
+APP_FIXTURES = {"libreoffice", "gnumeric", "ironcalc", "app"}
+TORCH_MODULES = {"test_torch", "test_notebooks"}
+# whole modules that build or read large workbooks, kill processes or run schema checks
+SLOW_MODULES = {"test_fuzz", "test_schema", "test_hostile", "test_stream", "test_package"}
+BIG_LESSONS = ("[digits", "[graddesc", "[optimizers", "-digits", "-graddesc", "-optimizers")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what needs a spreadsheet application (`app`) or PyTorch (`torch`), and what
+    builds the big lessons or kills processes (`slow`), so a quick run can leave them
+    out: pytest -m "not app and not torch and not slow" (the lessons are still all
+    checked there, on entropy and backprop and on every lesson's small examples)."""
+    for item in items:
+        if APP_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.app)
+        module = item.module.__name__.rpartition(".")[2] if item.module is not None else ""
+        if module in TORCH_MODULES:
+            item.add_marker(pytest.mark.torch)
+        if module in SLOW_MODULES or any(big in item.nodeid for big in BIG_LESSONS):
+            item.add_marker(pytest.mark.slow)
