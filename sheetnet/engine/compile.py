@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .expr import BinOp, Call, Const, Expr, If, Neg, Paren, Range, Ref
+from .functions import FUNCTIONS
 from .workbook import Fill
 
 
@@ -167,12 +168,8 @@ _NAMESPACE = {
     "_FAIL": (_Slow, ArithmeticError, TypeError, ValueError, IndexError),
     "_fin": _fin,
     "_pow": _pow,
-    "_exp": math.exp,
-    "_ln": math.log,
-    "_log10": math.log10,
-    "_sqrt": math.sqrt,
-    "_cos": math.cos,
-    "_int": lambda x: float(math.floor(x)),
+    # each function's plain-float form, as its Function object gives it
+    **{f"_f_{f.name}": f.fast for f in FUNCTIONS.values() if f.fast is not None},
     "_col": _col,
     "_row": _row,
     "_rect": _rect,
@@ -185,8 +182,6 @@ _NAMESPACE = {
     "_match0": _match0,
     **{name: _compare(op) for op, name in _CMP_NAMES.items()},
 }
-_FUNCTIONS = {"EXP": "_exp", "LN": "_ln", "SQRT": "_sqrt", "ABS": "abs", "COS": "_cos",
-              "INT": "_int"}  # fmt: skip
 
 Layout = dict[str, tuple[int, int]]  # sheet -> (position in the value lists, width)
 
@@ -305,12 +300,10 @@ class _Writer:
         return f"({self.expr(e.then)} if _cond({self.expr(e.cond)}) else {self.expr(e.other)})"
 
     def call(self, e: Call) -> str:
-        if e.name == "LOG" and len(e.args) == 1:
-            return f"_log10({self.checked(e.args[0])})"
         if e.name == "PI":
             return repr(math.pi)
-        if e.name in _FUNCTIONS:
-            return f"{_FUNCTIONS[e.name]}({self.checked(e.args[0])})"
+        if len(e.args) == 1 and FUNCTIONS[e.name].fast is not None:
+            return f"_f_{e.name}({self.checked(e.args[0])})"
         if e.name in ("SUM", "MAX", "MIN"):
             parts = [self.values(a)[0] if type(a) is Range else f"[{self.expr(a)}]" for a in e.args]
             values = parts[0] if len(parts) == 1 else " + ".join(parts)

@@ -307,7 +307,10 @@ def COLUMNS(arg: Arg) -> Value:
 
 @dataclass(frozen=True)
 class Function:
-    """A worksheet function: its implementation and how many arguments it takes."""
+    """A worksheet function, everything about it in one place: its name (the parser's
+    and the formula's), its Excel semantics (`impl`), its plain-float form for the
+    compiled fast path, how its result's error follows its argument's (for local
+    agreement, verify/local.py), and whether every application reads it alike."""
 
     name: str
     impl: Callable[..., Value]
@@ -318,22 +321,62 @@ class Function:
     # SUM(A1:A2) does, where SUM("7") counts the typed text
     ranges: bool = False
     elementwise: bool = False  # inside an array argument, applies to each element
+    # the compiled form of a one-argument call: plain floats in and out, raising
+    # (ValueError, OverflowError) wherever Excel's answer is an error, so that row
+    # goes to `impl` instead
+    fast: Callable[[float], float] | None = None
+    # |f'(x)| from x and |f(x)|: a one-argument call's error is slope * its input's
+    slope: Callable[[float, float], float] | None = None
+    # Excel, LibreOffice and Gnumeric answer alike (lessons use only these)
+    portable: bool = True
+
+
+def _inverse(x: float) -> float:
+    return 1.0 / abs(x) if x else math.inf
 
 
 FUNCTIONS: dict[str, Function] = {
     f.name: f
     for f in (
-        Function("EXP", _unary(_exp), 1, 1, elementwise=True),
-        Function("LN", _unary(_ln), 1, 1, elementwise=True),
-        Function("LOG", LOG, 1, 2),
-        Function("SQRT", _unary(_sqrt), 1, 1, elementwise=True),
-        Function("ABS", ABS, 1, 1, elementwise=True),
-        Function("INT", _unary(_int), 1, 1, elementwise=True),
-        Function("COS", _unary(_cos), 1, 1, elementwise=True),
-        Function("LOG10", _unary(_log10), 1, 1, elementwise=True),
-        Function("TANH", _unary(_tanh), 1, 1, elementwise=True),
+        Function("EXP", _unary(_exp), 1, 1, elementwise=True, fast=math.exp, slope=lambda x, r: r),
+        Function(
+            "LN", _unary(_ln), 1, 1, elementwise=True, fast=math.log, slope=lambda x, r: _inverse(x)
+        ),
+        Function("LOG", LOG, 1, 2, fast=math.log10, slope=lambda x, r: _inverse(x) / math.log(10)),
+        Function(
+            "SQRT",
+            _unary(_sqrt),
+            1,
+            1,
+            elementwise=True,
+            fast=math.sqrt,
+            slope=lambda x, r: 1 / (2 * r) if r else math.inf,
+        ),
+        Function("ABS", ABS, 1, 1, elementwise=True, fast=abs, slope=lambda x, r: 1.0),
+        Function("INT", _unary(_int), 1, 1, elementwise=True, fast=lambda x: float(math.floor(x))),
+        Function("COS", _unary(_cos), 1, 1, elementwise=True, fast=math.cos),
+        Function(
+            "LOG10",
+            _unary(_log10),
+            1,
+            1,
+            elementwise=True,
+            fast=math.log10,
+            slope=lambda x, r: _inverse(x) / math.log(10),
+        ),
+        Function(
+            "TANH",
+            _unary(_tanh),
+            1,
+            1,
+            elementwise=True,
+            fast=math.tanh,
+            slope=lambda x, r: 1.0 - r * r,
+        ),
         Function("ROUND", ROUND, 2, 2),
-        Function("POWER", POWER, 2, 2),
+        # POWER: LibreOffice and Gnumeric differ from Excel exactly as for ^ (0^0, a
+        # negative number to a fractional power, underflow); the lessons write ^
+        Function("POWER", POWER, 2, 2, portable=False),
         Function("ROWS", ROWS, 1, 1, ranges=True),
         Function("COLUMNS", COLUMNS, 1, 1, ranges=True),
         Function("PI", PI, 0, 0),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from ..engine.expr import BinOp, Call, Const, Expr, If, Neg, Paren, Range, Ref, _scalar
+from ..engine.functions import FUNCTIONS
 from ..engine.semantics import Grid, Value
 from .readback import SavedSheet
 from .report import normalise
@@ -115,15 +116,13 @@ def _call(e: Call, value: object, ctx: SavedValues) -> float:
     if type(value) is not float:
         return 0.0
     r, name = abs(value), e.name
-    if name in ("EXP", "LN", "SQRT", "ABS", "LOG") and len(e.args) == 1:
+    fn = FUNCTIONS.get(name)
+    if fn is not None and fn.slope is not None and len(e.args) == 1:
         x = _scalar(e.args[0].evaluate(ctx))
         ex = bound(e.args[0], ctx)
         if type(x) is not float:
             return math.inf
-        slope = {"EXP": r, "ABS": 1.0, "LN": 1 / abs(x) if x else math.inf,
-                 "LOG": 1 / (abs(x) * math.log(10)) if x else math.inf,
-                 "SQRT": 1 / (2 * r) if r else math.inf}[name]  # fmt: skip
-        return slope * ex + UNIT * r
+        return fn.slope(x, r) * ex + UNIT * r  # the function's own slope (functions.py)
     if name in ("SUM", "AVERAGE", "SUMSQ", "MAX", "MIN"):
         items = [x for arg in e.args for x in _range_errors(arg, ctx)]
         if name == "SUMSQ":
