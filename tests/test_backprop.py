@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from sheetnet.lessons.backprop import BackpropParams
-from sheetnet.lessons.backprop.layout import CLASSES, SAMPLES, Layout, parameter_names, samples
-from sheetnet.lessons.backprop.sheets import CHECK_TOP
+from sheetnet.lessons.backprop.layout import (
+    CHECK_TOP,
+    CLASSES,
+    SAMPLES,
+    Layout,
+    parameter_names,
+    samples,
+)
 from sheetnet.pipeline import compute
 from sheetnet.reference.backprop import STEP, objective, train
 

@@ -12,8 +12,10 @@ import numpy as np
 from ..engine.address import render
 from ..engine.semantics import stored
 from ..lessons.backprop.layout import (
+    CHECK_TOP,
     CLASSES,
     INPUTS,
+    NUDGED_TOP,
     SAMPLES,
     BackpropParams,
     Layout,
@@ -21,7 +23,6 @@ from ..lessons.backprop.layout import (
     samples,
     start_parameters,
 )
-from ..lessons.backprop.sheets import CHECK_TOP, NUDGED_TOP
 from .ops import Cells, dot, exp, log, put, total
 
 STEP = 1e-5  # gradcheck!C2

@@ -11,8 +11,14 @@ import numpy as np
 
 from ..engine.address import render
 from ..engine.semantics import stored
-from ..lessons.digits.layout import CLASSES, DATA_FIRST_ROW, DigitsParams, Layout
-from ..lessons.digits.sheets import VALID_FIRST_ROW, valid_left
+from ..lessons.digits.layout import (
+    CLASSES,
+    DATA_FIRST_ROW,
+    VALID_FIRST_ROW,
+    DigitsParams,
+    Layout,
+    valid_left,
+)
 from .ops import Cells, as_stored, dot, exp, log, put, total
 
 

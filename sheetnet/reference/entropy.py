@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..lessons.entropy.sheets import EntropyParams
+from ..lessons.entropy.layout import EntropyParams
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -83,7 +83,7 @@ def expected_cells(p: EntropyParams) -> dict[tuple[str, str], object]:
         out["multiclass", f"D{5 + i}"] = -onehot[i] * np.log(probs1[i])
     out["multiclass", "B11"] = float(np.sum(-onehot * np.log(probs1)))
     out["multiclass", "B12"] = float(-np.log(probs1[p.true_class - 1]))
-    from ..lessons.entropy.sheets import PROBABILITIES
+    from ..lessons.entropy.layout import PROBABILITIES
 
     for i, q in enumerate(PROBABILITIES):
         out["multiclass", f"B{16 + i}"] = -np.log(q)

@@ -14,16 +14,19 @@ import numpy as np
 
 from ..engine.address import render
 from ..engine.errors import NA
-from ..lessons.backprop import BackpropParams
+from ..lessons.backprop.layout import BackpropParams
 from ..lessons.backprop.layout import Layout as BackpropLayout
-from ..lessons.optimizers.layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
-from ..lessons.optimizers.runs import BATCH_TOP
-from ..lessons.optimizers.sheets import (
+from ..lessons.optimizers.layout import (
+    BATCH_TOP,
+    DATA_FIRST_ROW,
     DISC_TABLE,
     DISCRIMINATIVE,
     EMA_SERIES,
     FIND_TOP,
     LR_FIND_STEPS,
+    OPTIMIZERS,
+    RUN_TOP,
+    OptimizersParams,
 )
 from .backprop import train_cells
 from .ops import Cells, dot, total

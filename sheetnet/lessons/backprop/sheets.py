@@ -47,9 +47,11 @@ from ..network import (
     weight_grad,
 )
 from .layout import (
+    CHECK_TOP,
     CLASSES,
     DATA_FIRST_ROW,
     INPUTS,
+    NUDGED_TOP,
     SAMPLES,
     START_TOP,
     BackpropParams,
@@ -320,12 +322,6 @@ def _iteration(
 
 
 # -- the gradient check ---------------------------------------------------------------------
-CHECK_TOP = 3  # gradcheck: the table's header row (0-based)
-
-
-NUDGED_TOP = 3  # nudged: the forward passes' column headers (0-based row)
-
-
 def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     s = wb.add_sheet("gradcheck")
     h_count = lay.hidden

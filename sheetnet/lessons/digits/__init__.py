@@ -9,8 +9,8 @@ from ...engine import address
 from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .data import Images
-from .layout import DATA_FIRST_ROW, DigitsParams, Layout
-from .sheets import build, charts, valid_left
+from .layout import DATA_FIRST_ROW, DigitsParams, Layout, valid_left
+from .sheets import build, charts
 
 __all__ = ["LESSON", "DigitsParams", "build"]
 

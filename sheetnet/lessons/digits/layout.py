@@ -250,3 +250,11 @@ class Layout:
             w = np.vectorize(stored)(rng.normal(0.0, scale, (rows, cols)))
             out.append(np.hstack([w, np.zeros((rows, 1))]))
         return out
+
+
+VALID_FIRST_ROW = 6  # valid!A6: the first validation image
+
+
+def valid_left(lay: Layout, epoch: int) -> int:
+    """0-based first column of epoch `epoch`'s predictions on the valid sheet."""
+    return lay.pix + lay.pixels + 1 + epoch * (lay.epoch_cols + 1)

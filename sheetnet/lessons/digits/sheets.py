@@ -38,7 +38,16 @@ from ..network import (
     turned,
     weight_grad,
 )
-from .layout import CLASSES, DATA_FIRST_ROW, FIRST_WEIGHT_ROW, DigitsParams, Iteration, Layout
+from .layout import (
+    CLASSES,
+    DATA_FIRST_ROW,
+    FIRST_WEIGHT_ROW,
+    VALID_FIRST_ROW,
+    DigitsParams,
+    Iteration,
+    Layout,
+    valid_left,
+)
 
 PIXEL = "0.00"
 WEIGHT = "0.0000"
@@ -389,14 +398,6 @@ def _predict(
         right.fill(lambda i, _: If(pred.fixed(False, True)[i, 0].eq(lab[i, 0]), 1, 0))
         out |= {"loss": loss, "correct": right}
     return out
-
-
-VALID_FIRST_ROW = 6  # valid!A6: the first validation image
-
-
-def valid_left(lay: Layout, epoch: int) -> int:
-    """0-based first column of epoch `epoch`'s predictions on the valid sheet."""
-    return lay.pix + lay.pixels + 1 + epoch * (lay.epoch_cols + 1)
 
 
 def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:

@@ -6,7 +6,8 @@ from typing import Any
 
 from ..contract import Exercise, KeyResult, Lesson, reference
 from ..kit import Front
-from .sheets import EntropyParams, build, loss_chart
+from .layout import EntropyParams
+from .sheets import build, loss_chart
 
 __all__ = ["LESSON", "EntropyParams", "build"]
 

@@ -12,6 +12,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from ..backprop.layout import BackpropParams
 from ..contract import (
     INT,
     SETTINGS,
@@ -37,6 +38,12 @@ DEFAULT_LR = {
     "adamw": 1.0,
 }
 DATA_FIRST_ROW = 4  # data!A5 (0-based 4): the first point
+LR_FIND_STEPS = 100  # fastai's num_it
+EMA_SERIES = 30
+FIND_TOP = 5  # lr_find: the first step's row (0-based)
+DISC_TABLE = 16  # discriminative: the first row of the loss table (0-based)
+DISCRIMINATIVE = BackpropParams()  # the network the discriminative rates train
+BATCH_TOP = 3  # batches: the first iteration's row (0-based)
 RUN_TOP = 5  # an optimizer sheet's first iteration row (0-based)
 MAX_ITERATIONS = 20_000
 MAX_BATCH = 1_000

@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ...engine import Block, Expr, Range, Ref, Sheet, sqrt, sum_, sumproduct
-from .layout import OptimizersParams
+from .layout import BATCH_TOP, OptimizersParams
 
-BATCH_TOP = 3  # batches: the first iteration's row (0-based)
 SCIENTIFIC = "0.000E+00"
 FORMATS = {  # a column's number format by its name, readable at the magnitudes each has
     **dict.fromkeys(["a", "b", "a'", "b'", "wa", "wb", "bc1", "bc2", "mom"], "0.0000"),

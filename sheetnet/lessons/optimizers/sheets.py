@@ -27,17 +27,24 @@ from ...engine import (
     pi,
 )
 from ...engine.workbook import Chart, Series
-from ..backprop import BackpropParams
 from ..backprop.layout import Layout as BackpropLayout
 from ..backprop.sheets import add_points, train_network
-from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
-from .runs import BATCH_TOP, OPTIMIZER_RUNS, Run, Value, adam, batch_columns
+from .layout import (
+    BATCH_TOP,
+    DATA_FIRST_ROW,
+    DISC_TABLE,
+    DISCRIMINATIVE,
+    EMA_SERIES,
+    FIND_TOP,
+    LR_FIND_STEPS,
+    OPTIMIZERS,
+    RUN_TOP,
+    OptimizersParams,
+)
+from .runs import OPTIMIZER_RUNS, Run, Value, adam, batch_columns
 
-LR_FIND_STEPS = 100  # fastai's num_it
 START_A, START_B = Ref("data", 0, 6, True, True), Ref("data", 1, 6, True, True)
 SHARED_LR = Ref("race", 0, 2, True, True)
-DISCRIMINATIVE = BackpropParams()  # the network the discriminative rates train
-EMA_SERIES = 30
 
 
 def build(params: OptimizersParams | None = None) -> Workbook:
@@ -245,7 +252,6 @@ def ema_chart() -> Chart:
 
 
 # -- the learning-rate finder -----------------------------------------------------------
-FIND_TOP = 5  # lr_find: the first step's row (0-based)
 
 
 def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
@@ -505,9 +511,6 @@ def _discriminative(wb: Workbook) -> None:
         return first, second
 
     train_network(wb, DISCRIMINATIVE, BackpropLayout(DISCRIMINATIVE), "disc_train", "points", write)
-
-
-DISC_TABLE = 16  # discriminative: the first row of the loss table (0-based)
 
 
 def discriminative_chart() -> Chart:
