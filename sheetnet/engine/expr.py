@@ -388,9 +388,12 @@ class BinOp(Expr):
         return (self.op,)
 
 
-class Neg(Expr):
+class _Unary(Expr):
+    """An operator on one operand, binding tighter than ^: -x and x%."""
+
     __slots__ = ("operand",)
     prec = PREC_NEG
+    apply: Callable[[Value], Value]  # its Excel semantics, on one value
 
     def __init__(self, operand: Expr) -> None:
         self.operand = operand
@@ -399,49 +402,39 @@ class Neg(Expr):
         return (self.operand,)
 
     def evaluate(self, ctx: Context) -> Value:
-        return semantics.negate(_scalar(self.operand.evaluate(ctx)))
-
-    def render(self, host: str, marked: bool = False) -> str:
-        inner = self.operand.render(host, marked)
-        return f"-({inner})" if self.operand.prec < PREC_NEG else f"-{inner}"
+        return type(self).apply(_scalar(self.operand.evaluate(ctx)))
 
     def evaluate_array(self, ctx: Context) -> Value | Grid:
-        return semantics.elementwise1(semantics.negate, self.operand.evaluate_array(ctx))
+        return semantics.elementwise1(type(self).apply, self.operand.evaluate_array(ctx))
 
     def shift(self, rows: int, cols: int = 0) -> Expr:
-        return Neg(self.operand.shift(rows, cols))
+        return type(self)(self.operand.shift(rows, cols))
+
+    def _bracketed(self, host: str, marked: bool) -> tuple[str, bool]:
+        return self.operand.render(host, marked), self.operand.prec < PREC_NEG
 
     def _key(self) -> tuple:
         return (self.operand,)
 
 
-class Percent(Expr):
+class Neg(_Unary):
+    __slots__ = ()
+    apply = staticmethod(semantics.negate)
+
+    def render(self, host: str, marked: bool = False) -> str:
+        inner, low = self._bracketed(host, marked)
+        return f"-({inner})" if low else f"-{inner}"
+
+
+class Percent(_Unary):
     """x% (x divided by 100), as a learner may type a rate: ``=5%``."""
 
-    __slots__ = ("operand",)
-    prec = PREC_NEG
-
-    def __init__(self, operand: Expr) -> None:
-        self.operand = operand
-
-    def children(self) -> tuple[Expr, ...]:
-        return (self.operand,)
-
-    def evaluate(self, ctx: Context) -> Value:
-        return semantics.percent(_scalar(self.operand.evaluate(ctx)))
+    __slots__ = ()
+    apply = staticmethod(semantics.percent)
 
     def render(self, host: str, marked: bool = False) -> str:
-        inner = self.operand.render(host, marked)
-        return f"({inner})%" if self.operand.prec < PREC_NEG else f"{inner}%"
-
-    def evaluate_array(self, ctx: Context) -> Value | Grid:
-        return semantics.elementwise1(semantics.percent, self.operand.evaluate_array(ctx))
-
-    def shift(self, rows: int, cols: int = 0) -> Expr:
-        return Percent(self.operand.shift(rows, cols))
-
-    def _key(self) -> tuple:
-        return (self.operand,)
+        inner, low = self._bracketed(host, marked)
+        return f"({inner})%" if low else f"{inner}%"
 
 
 class Paren(Expr):
