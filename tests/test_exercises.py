@@ -234,3 +234,34 @@ def test_the_front_sheet_keeps_score(entropy_exercises, libreoffice, tmp_path):
     assert done
     row = re.sub(r"[A-Z]+", "", done[0])
     assert front[f"B{row}"] == 3.0
+
+
+def test_a_file_saved_by_gnumeric_grades_alike(entropy_exercises, gnumeric, tmp_path):
+    saved = gnumeric.recalculate(filled(entropy_exercises, tmp_path, entropy_answers()),
+                                 tmp_path / "gnumeric")  # fmt: skip
+    got = run("grade", saved)
+    assert got.exit_code == 0, got.output
+
+
+def test_a_column_filled_by_dragging_as_excel_saves_it_grades_correct(entropy_exercises, tmp_path):
+    """Excel saves a dragged fill as one shared formula: the first cell holds the text,
+    the others point at it."""
+    cells = entropy_answers()
+    path = filled(entropy_exercises, tmp_path, cells)
+    with Package(path) as package:
+        part = package.parts["softmax"]
+    dragged = tmp_path / "dragged.xlsx"
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(dragged, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == part:
+                data = data.replace(
+                    b"<f>C3/$C$8</f>", b'<f t="shared" ref="D3:D7" si="90">C3/$C$8</f>'
+                )
+                for n in range(4, 8):
+                    data = data.replace(f"<f>C{n}/$C$8</f>".encode(), b'<f t="shared" si="90"/>')
+            zout.writestr(info, data)
+    assert b'si="90"/>' in zipfile.ZipFile(dragged).read(part)
+    got = run("grade", "--json", dragged)
+    verdicts = {v["name"]: v for v in json.loads(got.output)["exercises"]}
+    assert verdicts["softmax"]["status"] == "correct", verdicts["softmax"]
