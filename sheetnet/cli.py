@@ -17,7 +17,7 @@ from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
 from .pipeline import build as build_lesson
 from .pipeline import build_exercises, check_target
-from .text import plain, printable
+from .text import brief, plain, printable
 from .verify.apps import APPS, AppMissing, get_app, installed
 from .verify.check import check_lesson
 
@@ -151,26 +151,57 @@ def _signals_exit() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+# option name -> lesson -> (what it means to that lesson, its metavar there)
+LESSON_HELP: dict[str, dict[str, tuple[str, str]]] = {}
+
+
 def _lesson_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """One option per lesson parameter, made from the lessons' parameter fields; an
     option several lessons share says what it means to each."""
-    helps: dict[str, list[str]] = {}
-    kinds: dict[str, Any] = {}
     for lesson in LESSONS.values():
         for f in fields_of(lesson.params):
             default = "" if f.metadata["kind"].bulk else _default_text(f)
-            helps.setdefault(f.name, []).append(f"{lesson.name}: {f.metadata['help']}{default}.")
-            kinds.setdefault(f.name, f.metadata["kind"])
-    for name in sorted(helps, reverse=True):
-        kind = kinds[name]
+            text = f"{lesson.name}: {f.metadata['help']}{default}."
+            LESSON_HELP.setdefault(f.name, {})[lesson.name] = (text, f.metadata["kind"].metavar)
+    for name in sorted(LESSON_HELP, reverse=True):
+        meanings = LESSON_HELP[name]
         command = click.option(
             f"--{name.replace('_', '-')}",
             name,
             multiple=True,
-            metavar=kind.metavar,
-            help=" ".join(helps[name]),
+            metavar=next(iter(meanings.values()))[1],
+            help=" ".join(text for text, _ in meanings.values()),
         )(command)
     return command
+
+
+class _BuildCommand(click.Command):
+    """`build LESSON --help` lists that lesson's options only, each with its meaning and
+    its form there (--lr is SHEET=VALUE for graddesc, a number for digits)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["named"] = [a for a in args if a in LESSONS]
+        return super().parse_args(ctx, args)
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        named = ctx.meta.get("named") or []
+        if not named:
+            super().format_options(ctx, formatter)
+            return
+        rows = []
+        for param in self.get_params(ctx):
+            meanings = LESSON_HELP.get(param.name or "")
+            if meanings is None:
+                record = param.get_help_record(ctx)
+                if record:
+                    rows.append(record)
+                continue
+            mine = [meanings[n] for n in named if n in meanings]
+            if mine:
+                flag = f"--{(param.name or '').replace('_', '-')} {mine[0][1]}"
+                rows.append((flag, " ".join(text for text, _ in mine)))
+        with formatter.section(f"Options (for {', '.join(named)})"):
+            formatter.write_dl(rows)
 
 
 def _default_text(f: Any) -> str:
@@ -211,7 +242,7 @@ def _params_for(names: list[str], given: dict[str, tuple[str, ...]]) -> dict[str
     return out
 
 
-@main.command()
+@main.command(cls=_BuildCommand)
 @click.argument("lessons", nargs=-1)
 @click.option(
     "-o",
@@ -261,6 +292,9 @@ def build(
                 click.echo(f"  {count} exercises: see its exercises sheet; then "
                            f"`sheetnet grade {built.path}`")  # fmt: skip
                 continue
+            for key in get(name).key_results(built.params):
+                value = built.results.at(key.sheet, key.a1)
+                click.echo(f"  {key.label}: {brief(value)}")
             for line in built.warnings():
                 click.echo(f"warning: {line}", err=True)
 

@@ -144,3 +144,24 @@ def test_long_builds_report_progress(tmp_path):
     assert messages[1] == f"graddesc: computing {built.formula_cells:,} formula cells"
     assert any(m.strip().endswith(f"of {built.formula_cells:,}") for m in messages)
     assert messages[-1].startswith("graddesc: writing")
+
+
+def test_build_help_for_one_lesson_lists_its_options_only():
+    from sheetnet.lessons import LESSONS
+
+    got = run("build", "digits", "--help")
+    assert got.exit_code == 0
+    assert "--hidden N" in got.output and "digits: learning rate" in got.output
+    assert "--lr X" in got.output and "SHEET=VALUE" not in got.output  # digits' --lr is a number
+    assert "graddesc:" not in got.output and "--beta" not in got.output
+    everything = run("build", "--help").output
+    for lesson in LESSONS:
+        assert f"{lesson}:" in everything
+
+
+def test_build_says_how_the_lesson_came_out(tmp_path):
+    got = run("build", "entropy", "-o", str(tmp_path))
+    assert got.exit_code == 0
+    lines = got.output.splitlines()
+    assert lines[0].startswith("wrote ")
+    assert any(line.startswith("  mean binary cross-entropy (LN): ") for line in lines)

@@ -206,3 +206,11 @@ def test_brackets_an_application_leaves_out_are_not_an_edit(graddesc_file, tmp_p
     edit(graddesc_file, edited, GRADDESC["basic"], {"E10": "=(C10+(D10*A10))"})
     got = run("compare", edited)
     assert "no inputs changed, no formulas edited" in got.output, got.output
+
+
+def test_a_file_not_recalculated_says_so_first(graddesc_file, tmp_path):
+    edited = tmp_path / "edited.xlsx"
+    edit(graddesc_file, edited, GRADDESC["data"], {"C1": 10.0})
+    got = run("compare", edited)
+    assert got.exit_code == 1
+    assert got.output.splitlines()[0].startswith("NOT RECALCULATED:")

@@ -427,7 +427,7 @@ def compare_file(
     mismatched = len(report.mismatches())
     if mismatched and stale == mismatched and any(c.kind == "input" for c in changes):
         report.notes.append(
-            f"the file's values are stale: inputs changed but its {stale:,} differing cells "
+            f"{STALE}: inputs changed but its {stale:,} differing cells "
             "still hold the values from before; recalculate in your spreadsheet "
             "(LibreOffice: Data > Calculate > Recalculate Hard) or use --recalc"
         )
@@ -521,9 +521,19 @@ def _known(
     return None
 
 
+STALE = "the file's values are stale"
+
+
 def render_comparison(result: Comparison) -> str:
-    """The report, what changed, how the lesson's results moved, and one verdict."""
-    lines = [result.report.without_verdict(), render_changes(result.changes)]
+    """A file not recalculated said first; then the report, what changed, how the
+    lesson's results moved, and one verdict."""
+    lines = []
+    if any(note.startswith(STALE) for note in result.report.notes):
+        lines.append(
+            "NOT RECALCULATED: your inputs changed but the saved values did not; open and "
+            "save it with recalculation on, or run compare with --recalc"
+        )
+    lines += [result.report.without_verdict(), render_changes(result.changes)]
     moved = [k for k in result.key_results if k.before != k.after]
     if result.key_results:
         lines.append(
