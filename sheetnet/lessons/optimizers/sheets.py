@@ -346,7 +346,8 @@ def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
         "O3",
         at_lr.fixed() / 10,
         number_format="0.00E+00",
-        note="one tenth of the rate at the lowest smoothed loss: the lesson's rule of thumb",
+        note="one tenth of the rate at the lowest smoothed loss over all steps: the lesson's "
+        "rule of thumb (fastai's own suggestion leaves out the first and the last points)",
     )
     s.freeze = (FIND_TOP, 1)
     s.width(1, 11.0, run.col)
@@ -390,8 +391,9 @@ def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
     cells = _settings(s, 0, [
         ("lr_max", p.lr_max, "the peak learning rate"),
         ("div_factor", 25.0, "the start is lr_max / div_factor"),
-        ("pct_start", 0.3, "the share of steps spent warming up"),
-        ("final_div", 1e4, "the end is the start / final_div (fastai: lr_max / (25*1e4))"),
+        ("pct_start", 0.3, "the share of steps spent warming up (fastai v1; v2: 0.25)"),
+        ("final_div", 1e4, "the end is the start / final_div: fastai v1's lr_max / (25*1e4); "
+         "v2's fit_one_cycle ends at lr_max / 1e5"),
     ]) | _settings(s, 1, [
         ("mom_max", 0.95, "momentum (Adam's beta1) at the start and the end"),
         ("mom_min", 0.85, "momentum at the peak learning rate"),
@@ -472,7 +474,8 @@ def _discriminative(wb: Workbook) -> None:
     s.label(
         "F1",
         "fastai's slice: slice(a, b) spreads rates geometrically from a to b over the layer "
-        "groups; slice(b) gives b/3 to every group but the last (fastai v1).",
+        "groups; slice(b) gives b/3 to every group but the last (fastai v1 up to 1.0.28, "
+        "as the lesson taught; from 1.0.29 and in v2 it is b/10).",
     )
     table = (("a CNN with 3 groups", 3), ("the network of disc_train: 2 groups", 2))
     row = 2
