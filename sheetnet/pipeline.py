@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .engine import Results, Workbook, address, evaluate
-from .engine.errors import ExcelError
+from .engine.errors import NUM, ExcelError
 from .export.fingerprint import untouched
 from .export.xlsx import write_xlsx
 from .lessons import get
@@ -43,6 +43,9 @@ class Built:
         for sheet, (row, col, error) in first.items():
             cell = f"{sheet}!{address.render(row, col)}"
             line = explain(self.params, sheet, row + 1, cell, error) if explain else None
+            if line is None and not explain and error == NUM:
+                line = (f"{cell} is #NUM!: the numbers grew past what a double holds, so "
+                        "training diverged there; try a smaller learning rate (--lr)")  # fmt: skip
             if line is not None or not explain:
                 lines.append(line or f"{cell} is {error}")
         return lines

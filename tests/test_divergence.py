@@ -62,3 +62,14 @@ def test_cli_warns_where_it_diverged(tmp_path):
     assert warnings[0].startswith("warning: basic diverged in epoch ")
     assert "is #NUM! (try a smaller learning rate than 0.01)" in warnings[0]
     assert "nan" not in got.output.lower()
+
+
+def test_a_digits_divergence_is_explained(tmp_path):
+    from click.testing import CliRunner
+
+    from sheetnet.cli import main
+
+    got = CliRunner().invoke(main, ["build", "digits", "--lr", "100", "-o", str(tmp_path)])
+    assert got.exit_code == 0
+    warnings = [line for line in got.output.splitlines() if line.startswith("warning:")]
+    assert warnings and all("diverged" in w and "smaller learning rate" in w for w in warnings)
