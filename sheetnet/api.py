@@ -26,7 +26,6 @@ from .engine import Role, Workbook, address
 from .engine.errors import ExcelError
 from .lessons import LESSONS, get
 from .lessons.contract import ParamError, fields_of
-from .safety import UnreadableWorkbook
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,7 +125,7 @@ def open(path: str | os.PathLike[str]) -> OpenedWorkbook:
         with Package(path) as package:
             sheets = package.sheets()
             notes = package.notes
-    except (UnreadableWorkbook, OSError) as exc:
+    except (ValueError, OSError, RuntimeError) as exc:  # UnreadableWorkbook is a ValueError
         raise SheetnetError(str(exc)) from None
     return OpenedWorkbook(Path(path), sheets, notes)
 
@@ -267,7 +266,7 @@ class OpenedWorkbook(_Sheets):
 
         try:
             return compare_file(self.path, rtol=rtol)
-        except (ValueError, OSError, KeyError) as exc:
+        except (ValueError, OSError, KeyError, RuntimeError) as exc:
             raise SheetnetError(str(exc)) from None
 
     def verify(self, app: str = "sheetnet", rtol: float = 1e-12) -> Report:

@@ -311,7 +311,7 @@ def grade(file: Path, as_json: bool) -> None:
 
     try:
         result = grade_file(file)
-    except (ValueError, OSError, KeyError) as exc:
+    except (ValueError, OSError, KeyError, RecursionError) as exc:
         _fail(_about(file, exc))
     click.echo(grade_json(result) if as_json else render_grade(result))
     sys.exit(0 if result.ok else 1)

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import math
 
+from . import address
 from .errors import REF, VALUE, ExcelError
 from .expr import Context, Expr, Range, Ref, _scalar
 from .semantics import Grid, Value, to_number
+
+MAX_CELLS = 10_000_000  # as parse.MAX_RANGE
 
 
 class Offset(Expr):
@@ -43,17 +46,20 @@ class Offset(Expr):
         height = size[0] if size else r2 - r1 + 1
         width = size[1] if len(size) > 1 else c2 - c1 + 1
         top, left = r1 + down, c1 + right
+        bottom, right_end = top + height - 1, left + width - 1
         if top < 0 or left < 0 or height < 1 or width < 1:
             return REF
-        return base.sheet, top, left, top + height - 1, left + width - 1
+        if bottom >= address.MAX_ROWS or right_end >= address.MAX_COLS:
+            return REF  # past the grid's edge, as Excel says
+        return base.sheet, top, left, bottom, right_end
 
     def evaluate(self, ctx: Context) -> Value | Grid:
         where = self.target(ctx)
         if type(where) is ExcelError:
             return where
         sheet, r1, c1, r2, c2 = where  # type: ignore[misc]
-        if r2 - r1 > 1 << 20 or c2 - c1 > 1 << 14:
-            return VALUE
+        if (r2 - r1 + 1) * (c2 - c1 + 1) > MAX_CELLS:
+            return VALUE  # a range too large to hold (the engine keeps a range's values)
         if r1 == r2 and c1 == c2:
             return ctx.cell(sheet, r1, c1)
         return ctx.grid(sheet, r1, c1, r2, c2)

@@ -35,6 +35,9 @@ _WHOLE = re.compile(r"\$?([A-Za-z]{1,3}|[0-9]+):\$?([A-Za-z]{1,3}|[0-9]+)")
 VOLATILE = frozenset({"RAND", "RANDBETWEEN", "RANDARRAY", "NOW", "TODAY", "INDIRECT", "INFO",
                       "CELL"})  # fmt: skip
 MAX_FORMULA = 8192  # characters: Excel's own limit for a formula's text
+MAX_DEPTH = 200  # levels of a formula's tree the engine evaluates (Excel nests 64 functions)
+_TOO_DEEP = f"a formula nested more than {MAX_DEPTH} levels deep is not supported"
+MAX_RANGE = 10_000_000  # cells in one range: a whole sheet is not a teaching workbook's
 
 
 class FormulaNotSupported(ValueError):
@@ -65,7 +68,19 @@ def parse_formula(text: str, host: str) -> Expr:
     expr = parser.expr(0)
     if parser.pos != len(parser.tokens):
         raise FormulaNotSupported(f"unexpected {parser.tokens[parser.pos].value!r}")
+    if _depth(expr) > MAX_DEPTH:
+        raise FormulaNotSupported(_TOO_DEEP)
     return expr
+
+
+def _depth(expr: Expr) -> int:
+    """How deep the tree goes (without recursion: a hostile formula may be deep)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.children())
+    return deepest
 
 
 # a formula's "shape": its text with each relative row and column written as an offset
@@ -153,7 +168,14 @@ class _Parser:
     """Precedence climbing over the significant tokens."""
 
     def __init__(self, tokens: list[Token], host: str) -> None:
-        self.tokens, self.host, self.pos = tokens, host, 0
+        self.tokens, self.host, self.pos, self.level = tokens, host, 0, 0
+
+    def deeper(self) -> None:
+        """One level further in (a bracket, an operand, a sign): bounded, so a hostile
+        formula is refused in one line before Python's recursion limit is near."""
+        self.level += 1
+        if self.level > MAX_DEPTH:
+            raise FormulaNotSupported(_TOO_DEEP)
 
     def peek(self) -> Token | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -166,6 +188,13 @@ class _Parser:
         return tok
 
     def expr(self, min_prec: int) -> Expr:
+        self.deeper()
+        try:
+            return self._expr(min_prec)
+        finally:
+            self.level -= 1
+
+    def _expr(self, min_prec: int) -> Expr:
         left = self.unary()
         while (tok := self.peek()) is not None and tok.type == Token.OP_IN:
             if tok.value not in _INFIX:
@@ -181,7 +210,9 @@ class _Parser:
         tok = self.peek()
         if tok is not None and tok.type == Token.OP_PRE:
             self.pos += 1
+            self.deeper()
             operand = self.unary()
+            self.level -= 1
             return Neg(operand) if tok.value == "-" else operand  # unary + changes nothing
         return self.postfix(self.primary())
 
@@ -279,6 +310,10 @@ def _function(name: str, args: list[Expr]) -> Expr:
 def _offset(args: list[Expr]) -> Expr:
     if not 3 <= len(args) <= 5 or type(args[0]) not in (Ref, Range):
         raise FormulaNotSupported("OFFSET needs a reference and 2 to 4 numbers", "OFFSET")
+    sizes = [a.value for a in args[3:] if type(a) is Const and type(a.value) is float]
+    if len(sizes) == 2 and sizes[0] * sizes[1] > MAX_RANGE:
+        raise FormulaNotSupported(f"an OFFSET range of {sizes[0] * sizes[1]:,.0f} cells is "
+                                  "too large", "OFFSET")  # fmt: skip
     return Offset(args[0], *args[1:])  # type: ignore[arg-type]
 
 
@@ -309,7 +344,11 @@ def reference(text: str, host: str) -> Expr:
         b = address.parse(last.upper())
     except ValueError:
         raise FormulaNotSupported(f"{text[:60]} lies outside Excel's grid") from None
-    return Range(head, Ref(sheet, b.row, b.col, b.abs_row, b.abs_col))
+    rng = Range(head, Ref(sheet, b.row, b.col, b.abs_row, b.abs_col))
+    rows, cols = rng.shape
+    if rows * cols > MAX_RANGE:
+        raise FormulaNotSupported(f"a range of {rows * cols:,} cells ({text[:40]}) is too large")
+    return rng
 
 
 def _split_sheet(text: str) -> tuple[str, str]:

@@ -188,6 +188,8 @@ class _SheetHandler:
         elif local == "v":
             self.value = "".join(self.text or ())
             self.text = None
+            if len(self.value) > MAX_TEXT:
+                raise BadSheet(f"a cell holds over {MAX_TEXT:,} characters")
         elif local == "t" and self.depth_in_is == 1 and self.text is not None:
             self.inline.append("".join(self.text))
             self.text = None
@@ -195,6 +197,8 @@ class _SheetHandler:
             self.depth_in_is -= 1
         elif local == "is":
             self.value, self.depth_in_is = "".join(self.inline), 0
+            if len(self.value) > MAX_TEXT:
+                raise BadSheet(f"a cell holds over {MAX_TEXT:,} characters")
 
     def chars(self, data: str) -> None:
         if self.text is not None:
@@ -228,10 +232,11 @@ class _SheetHandler:
             letters = m.group(1)
             col = _COLS.get(letters)
             if col is None:
-                col = _COLS[letters] = address.col_number(letters)
+                col = address.col_number(letters)
             row = int(m.group(2)) - 1
-            if col >= address.MAX_COLS or row >= address.MAX_ROWS:
+            if col >= address.MAX_COLS or not 0 <= row < address.MAX_ROWS:
                 raise BadSheet(f"a cell reference {r[:20]!r} lies outside Excel's grid")
+            _COLS[letters] = col  # remembered only once known to lie on the grid
             if row != self.row:
                 if row < self.row:
                     raise BadSheet(f"cell {r} lies above row {self.row + 1}")
@@ -264,7 +269,10 @@ class _SheetHandler:
         elif kind in ("str", "inlineStr"):
             value = raw
         elif kind == "b":
-            value = raw.strip() in ("1", "true")
+            flag = raw.strip().lower()
+            if flag not in ("0", "1", "true", "false"):
+                raise BadSheet(f"cell {a1} holds {raw[:20]!r} as a logical")
+            value = flag in ("1", "true")
         elif kind == "e":
             value = as_error(raw) or ExcelError(raw[:16])
         else:

@@ -14,7 +14,7 @@ import codecs
 import re
 from typing import IO
 
-from .cells import _COLS, _SheetHandler
+from .cells import _COLS, MAX_TEXT, _SheetHandler
 
 _ENCODING = re.compile(r"""<\?xml[^>]*?encoding=["']([^"']*)["']""")
 _START = re.compile(r"<sheetData(/?)>")
@@ -28,6 +28,8 @@ _TOKENS = re.compile(
     r"|(</sheetData>))"
 )
 _TYPE = re.compile(r' t="([a-zA-Z]*)"')
+_ATTRS = re.compile(r'(?: [a-zA-Z][a-zA-Z0-9:_]*="[^"<&]*")*')  # ` s="1" t="s"`, nothing else
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _SI = re.compile(r' si="([^"]*)"')
 _F_ATTR = re.compile(r' ([a-zA-Z0-9]+)="([^"]*)"')
 _ESCAPE = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
@@ -42,19 +44,28 @@ class NotPlain(Exception):
 
 
 def _unescape(text: str) -> str:
+    """The text an XML parser would give; NotPlain for anything but the five named
+    entities and character references to characters XML allows (expat then refuses)."""
+    if "\r" in text:
+        raise NotPlain  # XML's line-end normalisation: expat's
     if "&" not in text:
         return text
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.count("&") != len(_ESCAPE.findall(text)):
+        raise NotPlain  # a bare & or an undeclared entity: not well-formed
 
     def one(m: re.Match) -> str:
         name = m.group(1)
         if name[0] != "#":
             return _NAMED[name]
-        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
+        digits = name[2:] if name[1] in "xX" else name[1:]
+        if len(digits) > 8:
+            raise NotPlain
+        code = int(digits, 16) if name[1] in "xX" else int(digits)
+        if not (code in (0x9, 0xA, 0xD) or 0x20 <= code <= 0xD7FF or 0xE000 <= code <= 0x10FFFF):
+            raise NotPlain  # not a character XML allows (NUL, surrogates, beyond Unicode)
+        return chr(code)
 
-    text = _ESCAPE.sub(one, text)
-    return text
+    return _ESCAPE.sub(one, text)
 
 
 def scan(part: IO[bytes], handler: _SheetHandler) -> None:
@@ -71,6 +82,9 @@ def scan(part: IO[bytes], handler: _SheetHandler) -> None:
     found = _START.search(text)
     if found is None or (declared and declared.group(1).lower() not in ("utf-8", "utf8")):
         raise NotPlain
+    before = text[: found.start()]
+    if "<!" in before or "<?" in before[5:] or 'xmlns="' + _MAIN_NS + '"' not in before:
+        raise NotPlain  # a comment, a declaration, a PI, or another namespace: expat's
     if found.group(1):
         return  # <sheetData/>: no cells
     pos, done = found.end(), False
@@ -121,12 +135,15 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
             if (
                 col is not None
                 and col > h.col
+                and h.row >= 0
                 and len(digits) < 8
                 and int(digits) - 1 == h.row
                 and h.cells < h.max_cells
-                and (not attrs or 't="' not in attrs)
+                and (not attrs or ("t" not in attrs and _ATTRS.fullmatch(attrs)))
                 and value is not None
                 and "&" not in value
+                and value.isascii()
+                and "_" not in value
                 and (f_attrs is None or (not f_text and ' si="' in f_attrs) or not f_attrs)
             ):
                 try:
@@ -163,12 +180,16 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
                         v_start, v_run = values.run(row)  # type: ignore[misc]
                     continue
             run_row = -1  # the general steps below may add to the runs
+            if attrs and not _ATTRS.fullmatch(attrs):
+                raise NotPlain  # attributes in a shape the fast path does not read
             h._cell_start(letters + digits, _kind(attrs))
             if f_attrs is not None:
                 h.formula = dict(_F_ATTR.findall(f_attrs)) if f_attrs else {}
                 h.f_text = _unescape(f_text) if f_text else ""
             if value is not None:
                 h.value = _unescape(value)
+                if len(h.value) > MAX_TEXT:
+                    raise NotPlain  # expat refuses it, by the same limit
             h._cell_end()
         elif end_row is not None:
             continue

@@ -20,6 +20,7 @@ from ..safety import UnreadableWorkbook, check_archive
 from .cells import MAX_TEXT, BadSheet, SavedSheet, read_sheet
 
 PARALLEL_BYTES = 20_000_000  # of sheet XML: below this, a helper costs more than it saves
+MAX_SHEETS = 1_000  # Excel's own limit is memory; a teaching workbook has a few dozen
 MAX_CELLS = 12_000_000  # per sheet: twice the largest workbook sheetnet builds
 _REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
@@ -99,9 +100,11 @@ class Package:
             return {name: self.sheet(name) for name in names}
         mine: list[str] = []
         theirs: list[str] = []
+        loads = [0, 0]
         for name in sorted(names, key=sizes.__getitem__, reverse=True):
-            side = mine if sum(map(sizes.get, mine)) <= sum(map(sizes.get, theirs)) else theirs
-            side.append(name)
+            side = 0 if loads[0] <= loads[1] else 1  # heaviest first, to the lighter side
+            (mine, theirs)[side].append(name)
+            loads[side] += sizes[name]
         self.strings()  # read once, before the fork: both sides need it
         identity = _identity(self._file)
         try:
@@ -164,10 +167,16 @@ def _sheet_parts(z: zipfile.ZipFile) -> dict[str, str]:
     workbook = _xml(z, "xl/workbook.xml")
     rels = _relationships(z, "xl/workbook.xml")
     parts: dict[str, str] = {}
+    seen: set[str] = set()
     for tag, attrs in workbook:
         if tag.rpartition(" ")[2] != "sheet":
             continue
         name = attrs.get("name", "")
+        if name.lower() in seen:
+            raise _Damaged(f"two sheets are named {name[:40]!r}")
+        seen.add(name.lower())
+        if len(seen) > MAX_SHEETS:
+            raise _Damaged(f"more than {MAX_SHEETS:,} sheets; refusing to read")
         rid = attrs.get(f"{_REL} id") or attrs.get(f"{_STRICT_REL} id")
         target = rels.get(rid or "")
         if not name or target is None:

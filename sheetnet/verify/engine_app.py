@@ -35,7 +35,7 @@ ENGINE = App(
     recalculate=_not_a_file,
     known_difference=lambda *_, **__: None,
 )
-MAX_SPAN = 60_000_000  # cells in a sheet's used rectangle: the engine holds them as a list
+MAX_SPAN = 60_000_000  # cells in the sheets' used rectangles: the engine holds them as lists
 
 
 def model_of(saved: dict[str, SavedSheet]) -> tuple[Workbook, list[str]]:
@@ -124,12 +124,14 @@ def _pin(sheet: Sheet, row: int, col: int, value: object) -> None:
 def recalculate_here(saved: dict[str, SavedSheet]) -> tuple[dict[str, SavedSheet], list[str]]:
     """The engine's values of every cell, shaped as a file read back (for verify)."""
     wb, notes = model_of(saved)
+    span = 0
     for sheet in wb.sheets.values():
         rows, cols = sheet.extent()
-        if rows * cols > MAX_SPAN:
+        span += rows * cols
+        if span > MAX_SPAN:
             raise ValueError(
-                f"sheet {sheet.name[:40]!r} spans {rows:,} rows x {cols:,} columns; the engine "
-                f"evaluates sheets of at most {MAX_SPAN:,} cells"
+                f"the sheets span {span:,} cells (rows x columns, up to {sheet.name[:40]!r}); "
+                f"the engine evaluates workbooks of at most {MAX_SPAN:,}"
             )
     try:
         results = evaluate(wb)
