@@ -180,26 +180,37 @@ def _tokens(text: str, pos: int, h: _SheetHandler) -> tuple[int, bool]:
                         v_start, v_run = values.run(row)  # type: ignore[misc]
                     continue
             run_row = -1  # the general steps below may add to the runs
-            if attrs and not _ATTRS.fullmatch(attrs):
-                raise NotPlain  # attributes in a shape the fast path does not read
-            h._cell_start(letters + digits, _kind(attrs))
-            if f_attrs is not None:
-                h.formula = dict(_F_ATTR.findall(f_attrs)) if f_attrs else {}
-                h.f_text = _unescape(f_text) if f_text else ""
-            if value is not None:
-                h.value = _unescape(value)
-                if len(h.value) > MAX_TEXT:
-                    raise NotPlain  # expat refuses it, by the same limit
-            h._cell_end()
-        elif end_row is not None:
-            continue
+            _general_cell(h, letters + digits, attrs, f_attrs, f_text, value)
         elif end is not None:
             return pos, True
-        else:
-            if row_r is None and ' r="' in row_attrs:
-                raise NotPlain  # r is not the first attribute: read it properly
-            h._row(row_r)
+        elif end_row is None:
+            _row(h, row_r, row_attrs)
     return pos, False
+
+
+def _general_cell(
+    h: _SheetHandler, a1: str, attrs: str, f_attrs: str | None, f_text: str | None,
+    value: str | None,
+) -> None:  # fmt: skip
+    """A cell the short way does not take (text, a type, an error, a master formula):
+    the handler's general steps, with the same checks expat's cells get."""
+    if attrs and not _ATTRS.fullmatch(attrs):
+        raise NotPlain  # attributes in a shape the fast path does not read
+    h._cell_start(a1, _kind(attrs))
+    if f_attrs is not None:
+        h.formula = dict(_F_ATTR.findall(f_attrs)) if f_attrs else {}
+        h.f_text = _unescape(f_text) if f_text else ""
+    if value is not None:
+        h.value = _unescape(value)
+        if len(h.value) > MAX_TEXT:
+            raise NotPlain  # expat refuses it, by the same limit
+    h._cell_end()
+
+
+def _row(h: _SheetHandler, r: str | None, attrs: str) -> None:
+    if r is None and ' r="' in attrs:
+        raise NotPlain  # r is not the first attribute: read it properly
+    h._row(r)
 
 
 def _kind(attrs: str) -> str | None:
