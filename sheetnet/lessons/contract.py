@@ -301,7 +301,8 @@ class Lesson:
     filename: str
     summary: str
     params: type  # a frozen dataclass of `param` fields
-    build: Callable[[Any], Workbook]
+    # params -> the lesson's own sheets; `workbook` adds what every workbook gets (front sheet)
+    sheets: Callable[[Any], Workbook]
     reference: Callable[[Any], dict[tuple[str, str], object]]  # engine-free, every formula cell
     key_results: Callable[[Any], list[KeyResult]]
     examples: Callable[[], list[Any]]  # small parameter sets, quick to build
@@ -335,7 +336,7 @@ class Lesson:
         """The lesson's workbook with what every workbook gets (front sheet, print setup)."""
         from .kit import finish
 
-        wb = self.build(params)
+        wb = self.sheets(params)
         return finish(wb, self, params) if self.front is not None else wb
 
     def option_names(self) -> list[str]:

@@ -111,7 +111,7 @@ LESSON = Lesson(
     filename="graddesc.xlsx",
     summary="SGD, momentum, RMSProp, Adam and annealed Adam fitting y = ax + b (graddesc.xlsm)",
     params=GraddescParams,
-    build=build,
+    sheets=build,
     reference=reference("graddesc"),
     key_results=key_results,
     examples=examples,
