@@ -484,7 +484,7 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
     s.width(5, 19.0)  # the central difference's header
     t.freeze = (NUDGED_TOP + 1, 2)
     t.width(0, 16.0)
-    t.width(2, 9.0, objective_col)
+    t.width(2, 11.0, objective_col)  # exps and nudged sums reach -1.4002E+01
 
 
 def _progress(wb: Workbook, p: BackpropParams, lay: Layout) -> None:

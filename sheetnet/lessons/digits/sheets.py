@@ -442,7 +442,8 @@ def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         for j, text in enumerate(heads):
             s.header((rows - 1, left + j), text)
     s.freeze = (rows, 2)
-    s.width(lay.pix, 5.0, valid_left(lay, p.epochs))
+    s.width(lay.pix, 5.0, lay.pix + lay.pixels - 1)  # pixels, 0.00 to 1.00
+    s.width(valid_left(lay, 0), 9.0, valid_left(lay, p.epochs))  # logits, losses: -12.3456
 
 
 def _progress(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
@@ -566,3 +567,4 @@ def _draw(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     s.formula((top + 6, lay.pix), out["pred"][0, 0])
     s.width(0, 12.0)
     s.width(1, 4.0, side)
+    s.width(lay.pix, 9.0, lay.pix + len(heads))  # the logits and probabilities below the grid

@@ -350,7 +350,7 @@ def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
         "rule of thumb (fastai's own suggestion leaves out the first and the last points)",
     )
     s.freeze = (FIND_TOP, 1)
-    s.width(1, 11.0, run.col)
+    s.width(1, 16.0, run.col)  # past the best rate the loss reaches 1e9, the gradients 1e6
     assert (run.cols["lr"], run.cols["plot"]) == find_columns(p)
 
 
