@@ -57,9 +57,14 @@ def front(p: OptimizersParams) -> Front:
             "rmsprop, adam (bias correction and eps in their own columns) and adamw "
             "(decoupled weight decay, beside adam's L2).",
             "Each optimizer sheet runs twice: at its own tuned rate and at one shared rate "
-            "(race!C1), a fair race. ema_bias shows why Adam corrects its averages; lr_find "
-            "finds a rate; one_cycle anneals rate and momentum; discriminative gives each "
-            "layer group its own rate.",
+            "(race!C1), a fair race.",
+            "In that race Adam and RMSprop sit flat near the starting loss: they move each "
+            "weight by about the rate per step,",
+            "whatever the gradient, and a rate small enough for sgd is a crawl for them (not "
+            "a worse method: the wrong rate for it).",
+            "ema_bias shows why Adam corrects its averages; lr_find finds a rate; one_cycle "
+            "anneals rate and momentum;",
+            "discriminative gives each layer group its own rate.",
         ],
         [
             "race!C1 is the shared learning rate: try 0.001 or 0.1 and watch the first chart.",

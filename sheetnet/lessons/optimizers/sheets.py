@@ -194,7 +194,7 @@ def _race(wb: Workbook, p: OptimizersParams, runs: dict[str, tuple[Run, Run]]) -
             s.header((2, col), f"{name} ({'own' if side == 0 else 'shared'})")
             Block(s, 3, col, n, 1).fill(lambda t, _, run=run: run.at("loss", t))
     s.width(0, 10.0)
-    s.width(1, 14.0, 2 * k + 1)
+    s.width(1, 19.0, 2 * k + 1)  # room for "nesterov (shared)" in bold
 
 
 def _ema_bias(wb: Workbook) -> None:
