@@ -60,6 +60,9 @@ class Chart:
     anchor: tuple[int, int] | None = None  # (row, col) of its top left; default: beside the cells
     log_x: bool = False
     scatter: bool = False  # x values are numbers (a scatter chart with lines), not categories
+    y_range: tuple[float, float] | None = None  # fixed y bounds (a share: 0 to 1)
+    y_format: str | None = None  # the y axis's number format ("0%" for a share)
+    x_range: tuple[float, float] | None = None  # fixed x bounds (a probability: 0 to 1)
 
 
 @dataclass(frozen=True)

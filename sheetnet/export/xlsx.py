@@ -517,10 +517,19 @@ def _charts(book: xlsxwriter.Workbook, ws: Worksheet, sheet: Sheet) -> None:
                 }
             )
         chart.set_title({"name": spec.title})
-        chart.set_x_axis({"name": spec.x_title, **({"log_base": 10} if spec.log_x else {})})
+        x_axis: dict[str, object] = {"name": spec.x_title}
+        if spec.log_x:
+            x_axis["log_base"] = 10
+        if spec.x_range is not None:
+            x_axis["min"], x_axis["max"] = spec.x_range
+        chart.set_x_axis(x_axis)
         y_axis: dict[str, object] = {"name": spec.y_title}
         if spec.log_y:
             y_axis["log_base"] = 10
+        if spec.y_range is not None:
+            y_axis["min"], y_axis["max"] = spec.y_range
+        if spec.y_format:
+            y_axis["num_format"] = spec.y_format
         chart.set_y_axis(y_axis)
         chart.set_size({"width": 720, "height": 360})
         row, col = spec.anchor if spec.anchor is not None else (1 + 19 * i, used_cols + 1)

@@ -507,11 +507,15 @@ def charts(p: BackpropParams) -> list[Chart]:
             "iteration",
             "loss",
             [Series("loss", ("progress", 1, 0, n, 0), ("progress", 1, 1, n, 1))],
+            scatter=True,  # iterations as numbers: the axis labels a few, not each
         ),
         Chart(
             "Training accuracy per iteration",
             "iteration",
             "accuracy",
             [Series("accuracy", ("progress", 1, 0, n, 0), ("progress", 1, 3, n, 3))],
+            y_range=(0.0, 1.0),
+            y_format="0%",
+            scatter=True,  # iterations as numbers: the axis labels a few, not each
         ),
     ]

@@ -472,12 +472,15 @@ def charts(p: DigitsParams) -> list[Chart]:
             "iteration",
             "loss",
             [Series("batch loss", ("progress", 1, 0, n, 0), ("progress", 1, 2, n, 2))],
+            scatter=True,  # iterations as numbers: the axis labels a few, not each
         ),
         Chart(
             "Validation accuracy after each epoch",
             "epoch",
             "accuracy",
             [Series("accuracy", ("progress", 1, 4, p.epochs, 4), ("progress", 1, 6, p.epochs, 6))],
+            y_range=(0.0, 1.0),
+            y_format="0%",
         ),
     ]
 

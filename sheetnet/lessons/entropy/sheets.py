@@ -78,6 +78,7 @@ def loss_chart() -> Chart:
         [Series("-LN(p)", ("multiclass", 15, 0, 14 + n, 0), ("multiclass", 15, 1, 14 + n, 1))],
         log_x=False,
         scatter=True,
+        x_range=(0.0, 1.0),
     )
 
 
