@@ -290,14 +290,14 @@ class OpenedWorkbook(_Sheets):
     def _cells(self, sheet: str) -> tuple[dict[tuple[int, int], object], set[tuple[int, int]]]:
         saved = self.sheets[sheet]
         cells = {(r, c): v for r, c, v in saved.values.cells()}
-        return cells, _header_guess(cells, saved)
+        return cells, _header_guess(cells)
 
     def _formula_texts(self, sheet: str) -> dict[tuple[int, int], str]:
         formulas = self.sheets[sheet].formulas
         return {(r, c): formulas.text_at(r, c) for r, c, _ in formulas.cells()}  # type: ignore[misc]
 
 
-def _header_guess(cells: dict[tuple[int, int], object], saved: SavedSheet) -> set[tuple[int, int]]:
+def _header_guess(cells: dict[tuple[int, int], object]) -> set[tuple[int, int]]:
     """In a file, the header row is the text row of the first block: the first row
     (of the first 60) with at least two text cells each above a number."""
     for row in sorted({r for r, _ in cells})[:60]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .engine import Call, Const, Expr, If, Range, Ref, Role, Workbook, address
+from .engine import Call, Expr, If, Range, Ref, Role, Workbook, address
 from .engine.evaluate import Results
 from .lessons.contract import Exercise, Lesson
 
@@ -186,4 +186,4 @@ def _score(wb: Workbook, found: list[Placed], checks: list[Ref]) -> None:
     front.label((row + 2, 2), f"of {len(found)}")
 
 
-__all__ = ["DONE", "Const", "Placed", "exercise_workbook", "place", "placed"]
+__all__ = ["DONE", "Placed", "exercise_workbook", "place", "placed"]

@@ -83,7 +83,7 @@ def grade_file(path: str | os.PathLike[str], variations: int = VARIATIONS, seed:
     inputs = [_inputs(model, None)] + [
         _inputs(model, random.Random(seed * 1000 + v)) for v in range(1, variations + 1)
     ]
-    answers = [evaluate(_with(lesson, recorded.params, saved, values)) for values in inputs]
+    answers = [evaluate(_with(lesson, recorded.params, values)) for values in inputs]
     for p in found:
         grade.verdicts.append(_judge(lesson, recorded.params, saved, p, inputs, answers))
     return grade
@@ -125,10 +125,9 @@ def _inputs(wb: Workbook, rng: random.Random | None) -> Inputs:
 def _with(
     lesson: Lesson,
     params: Any,
-    saved: dict[str, SavedSheet],
     values: Inputs,
     learner: Placed | None = None,
-    contents: dict[tuple[int, int], Any] | None = None,
+    contents: dict[Key, Any] | None = None,
 ) -> Workbook:
     """The lesson's model with `values` as its inputs, and, for `learner`, the
     learner's contents in that exercise's cells."""
@@ -178,7 +177,7 @@ def _judge(
             return _wrong(verdict, key, None, content, None, None,
                           "a typed number, not a formula: write how it is computed")  # fmt: skip
     for k, (values, answer) in enumerate(zip(inputs, answers)):
-        results = evaluate(_with(lesson, params, saved, values, p, contents))
+        results = evaluate(_with(lesson, params, values, p, contents))
         for key in p.cells:
             mine, exp = results[key], answer[key]
             if not _same(mine, exp):
