@@ -14,7 +14,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from ..engine import Workbook
 
@@ -247,6 +247,42 @@ def reference(module: str) -> Callable[[Any], dict[tuple[str, str], object]]:
         return found.expected_cells(as_stored(params))
 
     return expected
+
+
+# -- the parameters' common part -------------------------------------------------------
+DEFAULT_MAX_FORMULA_CELLS = 3_000_000  # a workbook a spreadsheet opens in reasonable time
+
+
+class LessonParams:
+    """What every lesson's parameters do on creation, in one place: each field's check,
+    then the lesson's own rules (`check`), then the size limit, on the lesson's
+    prediction of its formula cells (`formula_cells`, an upper bound that a common
+    test holds against the real count), so an oversized workbook is refused up front.
+
+    A lesson's parameters are a frozen dataclass of `param` fields deriving from this.
+    """
+
+    MAX_FORMULA_CELLS: ClassVar[int] = DEFAULT_MAX_FORMULA_CELLS
+    SIZE_OPTION: ClassVar[str] = "iterations"  # the option the refusal names
+    SIZE_ADVICE: ClassVar[str] = "use fewer iterations"
+
+    def __post_init__(self) -> None:
+        validate(self)
+        self.check()
+        cells = self.formula_cells()
+        if cells > self.MAX_FORMULA_CELLS:
+            raise ParamError(
+                self.SIZE_OPTION,
+                f"about {cells:,} formula cells; at most {self.MAX_FORMULA_CELLS:,} open in "
+                f"reasonable time: {self.SIZE_ADVICE}",
+            )
+
+    def check(self) -> None:
+        """The lesson's rules across fields; raise ParamError. Runs after the fields' checks."""
+
+    def formula_cells(self) -> int:
+        """An upper bound of the formula cells of the lesson's own sheets (no front)."""
+        raise NotImplementedError
 
 
 # -- what a lesson declares -----------------------------------------------------------------
