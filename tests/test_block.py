@@ -35,7 +35,7 @@ def test_shift_moves_relative_rows_and_columns_only():
     e = s.ref("B2") + s.ref("$C2") + s.ref("D$3") + s.ref("$E$4")
     assert e.shift(2, 3).formula("s") == "=E4+$C4+G$3+$E$4"
     assert s.ref("Z1").shift(0, 1).formula("s") == "=AA1"
-    assert s.range("BL1:BM1").fixed(row=True, col=False).formula("s") == "=BL$1:BM$1"
+    assert s.range("BL1:BM1").fixed_row().formula("s") == "=BL$1:BM$1"
 
 
 def test_renderer_substitutes_rows_and_columns_past_z():
@@ -82,9 +82,9 @@ def test_block_fill_stores_what_excel_would_fill():
     whole = Block(s, 0, 4, 4, 3)
     whole.fill(lambda i, j: X[i, j] * 2)  # one rectangle
     down = Block(s, 0, 8, 4, 3)
-    down.fill(lambda i, j: sum_(X.fixed(False, True).row(i)) * X.fixed()[0, j])  # per column
+    down.fill(lambda i, j: sum_(X.fixed_col().row(i)) * X.fixed()[0, j])  # per column
     across = Block(s, 5, 0, 3, 3)
-    across.fill(lambda k, j: sum_(X.fixed(True, False).col(j)) + X.fixed()[0, k])  # per row
+    across.fill(lambda k, j: sum_(X.fixed_row().col(j)) + X.fixed()[0, k])  # per row
     singles = Block(s, 9, 0, 2, 2)
     singles.fill(lambda i, j: X.fixed()[i * 2, j * 2])
     assert fills_of(s) == sorted(
@@ -139,18 +139,18 @@ def toy_workbook() -> Workbook:
     W = Block(s, 1, 1, K, P)
     W.inputs(w0)
     top = K + 2
-    Xr, Xc, Yr = X.fixed(False, True), X.fixed(True, False), Y.fixed(False, True)
+    Xr, Xc, Yr = X.fixed_col(), X.fixed_row(), Y.fixed_col()
     for _ in range(STEPS):
         L = Block(s, top, 1, B, K)
         L.fill(lambda i, k, W=W: sumproduct(Xr.row(i), W.fixed().row(k)))
         M = L.right(0, 1)
-        M.fill(lambda i, _, L=L: max_(L.fixed(False, True).row(i)))
+        M.fill(lambda i, _, L=L: max_(L.fixed_col().row(i)))
         E = M.right(0, K)
-        E.fill(lambda i, k, L=L, M=M: exp(L[i, k] - M.fixed(False, True)[i, 0]))
+        E.fill(lambda i, k, L=L, M=M: exp(L[i, k] - M.fixed_col()[i, 0]))
         S = E.right(0, 1)
-        S.fill(lambda i, _, E=E: sum_(E.fixed(False, True).row(i)))
+        S.fill(lambda i, _, E=E: sum_(E.fixed_col().row(i)))
         D = S.right(0, K)
-        D.fill(lambda i, k, E=E, S=S: (E[i, k] / S.fixed(False, True)[i, 0]
+        D.fill(lambda i, k, E=E, S=S: (E[i, k] / S.fixed_col()[i, 0]
                                        - If(Yr[i, 0].eq(k), 1, 0)) / B)  # fmt: skip
         new = Block(s, top + B + 1, 1, K, P)
         new.fill(lambda k, j, W=W, D=D: W[k, j] - LR * sumproduct(D.fixed().col(k), Xc.col(j)))
@@ -250,8 +250,8 @@ def test_fill_like_is_the_checked_fill_of_the_shifted_formula():
     from sheetnet.engine import Workbook, exp, max_
 
     for make in (
-        lambda X, M: exp(X[0, 0] - M.fixed(False, True)[0, 0]),
-        lambda X, M: max_(X.fixed(False, True).row(0)) * 2,
+        lambda X, M: exp(X[0, 0] - M.fixed_col()[0, 0]),
+        lambda X, M: max_(X.fixed_col().row(0)) * 2,
     ):
         sheets = []
         for how in ("like", "checked"):
@@ -283,7 +283,7 @@ def test_fill_columns_and_rows_store_what_the_checked_fill_decides():
         s = wb.add_sheet("s")
         X, W = Block(s, 0, 0, 3, 4), Block(s, 5, 0, 2, 4)
         Z, G = Block(s, 0, 6, 3, 2), Block(s, 10, 0, 2, 4)
-        Xr, Wf, Xc, Xf = X.fixed(False, True), W.fixed(), X.fixed(True, False), X.fixed()
+        Xr, Wf, Xc, Xf = X.fixed_col(), W.fixed(), X.fixed_row(), X.fixed()
         if how == "declared":
             Z.fill_columns(lambda k: sumproduct(Xr.row(0), Wf.row(k)))
             G.fill_rows(lambda k: sumproduct(Xf.col(k), Xc.col(0)) * W[k, 0])

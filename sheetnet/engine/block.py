@@ -49,9 +49,31 @@ class Block:
         return cls(sheet, a.row, a.col, rows, cols)
 
     # -- references -------------------------------------------------------------
-    def fixed(self, rows: bool = True, cols: bool = True) -> Block:
-        """A view of this block whose references are absolute rows and/or columns."""
-        return Block(self.sheet, self.top, self.left, self.rows, self.cols, rows, cols)
+    def fixed(self) -> Block:
+        """A view of this block whose references are absolute ($A$1)."""
+        return self._view(True, True)
+
+    def fixed_row(self) -> Block:
+        """A view whose references keep their rows (A$1), as a formula filled down needs."""
+        return self._view(True, False)
+
+    def fixed_col(self) -> Block:
+        """A view whose references keep their columns ($A1), as a formula filled across needs."""
+        return self._view(False, True)
+
+    def relative(self) -> Block:
+        """A view whose references are relative (A1), whatever this view's are."""
+        return self._view(False, False)
+
+    def part(self, i: int, j: int, rows: int, cols: int) -> Block:
+        """The rows x cols block from (i, j) inside this one, with this view's $ marks."""
+        if i < 0 or j < 0 or i + rows > self.rows or j + cols > self.cols:
+            raise IndexError(f"{rows}x{cols} at ({i}, {j}) leaves a {self.rows}x{self.cols} block")
+        return Block(self.sheet, self.top + i, self.left + j, rows, cols,
+                     self.fixed_rows, self.fixed_cols)  # fmt: skip
+
+    def _view(self, fixed_rows: bool, fixed_cols: bool) -> Block:
+        return Block(self.sheet, self.top, self.left, self.rows, self.cols, fixed_rows, fixed_cols)
 
     def _ref(self, i: int, j: int) -> Ref:
         return Ref(self.sheet.name, self.top + i, self.left + j, self.fixed_rows, self.fixed_cols)

@@ -278,9 +278,17 @@ class Ref(Expr):
             and self.sheet == base.sheet
         )
 
-    def fixed(self, row: bool = True, col: bool = True) -> Ref:
-        """The same cell with its row and/or column made absolute ($), so fills keep it."""
-        return Ref(self.sheet, self.row, self.col, self.abs_row or row, self.abs_col or col)
+    def fixed(self) -> Ref:
+        """The same cell made absolute ($A$1), so every fill keeps it."""
+        return Ref(self.sheet, self.row, self.col, True, True)
+
+    def fixed_row(self) -> Ref:
+        """The same cell with its row made absolute (A$1): a fill down keeps it."""
+        return Ref(self.sheet, self.row, self.col, True, self.abs_col)
+
+    def fixed_col(self) -> Ref:
+        """The same cell with its column made absolute ($A1): a fill across keeps it."""
+        return Ref(self.sheet, self.row, self.col, self.abs_row, True)
 
     def to(self, end: Ref) -> Range:
         """The range from this cell to `end` (same sheet): ``c.ref('B3').to(c.ref('B7'))``."""
@@ -325,9 +333,17 @@ class Range(Expr):
             and self.last.matches(base.last, rows, cols)
         )
 
-    def fixed(self, row: bool = True, col: bool = True) -> Range:
-        """The range with its rows and/or columns made absolute ($)."""
-        return Range(self.first.fixed(row, col), self.last.fixed(row, col))
+    def fixed(self) -> Range:
+        """The range made absolute ($A$1:$B$2)."""
+        return Range(self.first.fixed(), self.last.fixed())
+
+    def fixed_row(self) -> Range:
+        """The range with its rows made absolute (A$1:B$2)."""
+        return Range(self.first.fixed_row(), self.last.fixed_row())
+
+    def fixed_col(self) -> Range:
+        """The range with its columns made absolute ($A1:$B2)."""
+        return Range(self.first.fixed_col(), self.last.fixed_col())
 
     @property
     def shape(self) -> tuple[int, int]:

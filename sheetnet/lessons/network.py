@@ -16,7 +16,7 @@ def dense(
     Z: Block, X: Block, W: Block, b: Block, note: Note = None, number_format: str | None = None
 ) -> None:
     """Z[i, k] = SUMPRODUCT(row i of X, row k of W) + b[k]: a layer's outputs."""
-    Xr, Wf, bf = X.fixed(False, True), W.fixed(), b.fixed()
+    Xr, Wf, bf = X.fixed_col(), W.fixed(), b.fixed()
     Z.fill_columns(lambda k: sumproduct(Xr.row(0), Wf.row(k)) + bf[k, 0], note, number_format)
 
 
@@ -36,7 +36,7 @@ def softmax(
 ) -> None:  # fmt: skip
     """Stable softmax of each row of Z: its MAX, EXP(Z - MAX), their SUM, EXP / SUM."""
     notes = notes or {}
-    Zr, Mr, Er, Sr = (block.fixed(False, True) for block in (Z, M, E, S))
+    Zr, Mr, Er, Sr = (block.fixed_col() for block in (Z, M, E, S))
     M.fill_like(max_(Zr.row(0)), notes.get("max"), number_format)
     E.fill_like(exp(Z[0, 0] - Mr[0, 0]), notes.get("exp"), prob_format)
     S.fill_like(sum_(Er.row(0)), notes.get("sum"), prob_format)
@@ -44,7 +44,7 @@ def softmax(
 
 
 def one_hot(Y: Block, label: Block, note: Note = None) -> None:
-    lab = label.fixed(False, True)
+    lab = label.fixed_col()
     Y.fill_columns(lambda k: If(lab[0, 0].eq(k), 1, 0), note)
 
 
@@ -52,7 +52,7 @@ def cross_entropy(
     L: Block, P: Block, label: Block, note: Note = None, number_format: str | None = None
 ) -> None:
     """-LN of the probability of the true class (labels count from 0)."""
-    Pr, lab = P.fixed(False, True), label.fixed(False, True)
+    Pr, lab = P.fixed_col(), label.fixed_col()
     L.fill_like(-ln(index(Pr.row(0), 1, lab[0, 0] + 1)), note, number_format)
 
 
@@ -74,7 +74,7 @@ def back_through(
 ) -> None:
     """The gradient at a layer's inputs: DA[i, k] = SUMPRODUCT(row i of D, row k of W's
     transpose) = sum over outputs c of D[i, c] * W[c, k]."""
-    Dr, WTf = D.fixed(False, True), WT.fixed()
+    Dr, WTf = D.fixed_col(), WT.fixed()
     DA.fill_columns(lambda k: sumproduct(Dr.row(0), WTf.row(k)), note, number_format)
 
 
@@ -90,7 +90,7 @@ def weight_grad(
     note: Note = None, number_format: str | None = None,
 ) -> None:  # fmt: skip
     """G[k, j] = SUMPRODUCT(column k of D, column j of X) + 2*wd*W[k, j]."""
-    Dc, Xc = D.fixed(), X.fixed(True, False)
+    Dc, Xc = D.fixed(), X.fixed_row()
     G.fill_rows(lambda k: sumproduct(Dc.col(k), Xc.col(0)) + 2 * wd * W[k, 0], note, number_format)
 
 

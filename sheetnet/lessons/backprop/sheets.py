@@ -255,9 +255,9 @@ def _iteration(
     for i in range(SAMPLES):
         s.set((rows + i, 0), float(i + 1), Role.LABEL)
     label = Block(s, rows, 1, SAMPLES, 1)
-    label.fill(lambda i, _: y.fixed(False, False)[i, 0])
+    label.fill(lambda i, _: y.relative()[i, 0])
     X = Block(s, rows, lay.x, SAMPLES, INPUTS)
-    X.fill(lambda i, j: x.fixed(False, False)[i, j], number_format="0.00")
+    X.fill(lambda i, j: x.relative()[i, j], number_format="0.00")
 
     def at(col: int, width: int) -> Block:
         return Block(s, rows, col, SAMPLES, width)
@@ -272,7 +272,7 @@ def _iteration(
     softmax(Z2, M, E, S, P, number_format=NUMBER, prob_format="0.000")
     one_hot(Y, label)
     cross_entropy(L, P, label, note("loss"), NUMBER)
-    Pa, lab = P.fixed(False, True), label.fixed(False, True)
+    Pa, lab = P.fixed_col(), label.fixed_col()
     R.fill(
         lambda i, _: If((match(max_(Pa.row(i)), Pa.row(i), 0) - 1).eq(lab[i, 0]), 1, 0),
         note=note("right"),
@@ -390,7 +390,7 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
         ),
         number_format=NUMBER,
     )
-    row_of = nudged.fixed(False, True)
+    row_of = nudged.fixed_col()
 
     def w1_row(r: int, k: int) -> Range:
         return Range(row_of[r, k * INPUTS], row_of[r, k * INPUTS + INPUTS - 1])
@@ -411,7 +411,7 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
         a1 = z1.right(0, h_count)
         a1.fill(lambda r, k, z1=z1: max_(z1[r, k], 0), number_format=NUMBER)
         z2 = a1.right(0, CLASSES)
-        a1r = a1.fixed(False, True)
+        a1r = a1.fixed_col()
         z2.fill(
             lambda r, c, a1r=a1r: (
                 sumproduct(
@@ -423,12 +423,12 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
             number_format=NUMBER,
         )
         m = z2.right(0, 1)
-        m.fill(lambda r, _, z2=z2: max_(z2.fixed(False, True).row(r)), number_format=NUMBER)
+        m.fill(lambda r, _, z2=z2: max_(z2.fixed_col().row(r)), number_format=NUMBER)
         e = m.right(0, CLASSES)
-        mr = m.fixed(False, True)
+        mr = m.fixed_col()
         e.fill(lambda r, c, z2=z2, mr=mr: exp(z2[r, c] - mr[r, 0]), number_format=NUMBER)
         total = e.right(0, 1)
-        total.fill(lambda r, _, e=e: sum_(e.fixed(False, True).row(r)), number_format=NUMBER)
+        total.fill(lambda r, _, e=e: sum_(e.fixed_col().row(r)), number_format=NUMBER)
         heads = (
             [f"z1·h{k + 1}" for k in range(h_count)]
             + [f"a1·h{k + 1}" for k in range(h_count)]
@@ -439,19 +439,19 @@ def _gradcheck(wb: Workbook, p: BackpropParams, lay: Layout) -> None:
         )
         for j, text in enumerate(heads):
             t.header((top, left + j), text)
-        er, tr = e.fixed(False, True), total.fixed(False, True)
+        er, tr = e.fixed_col(), total.fixed_col()
         Block(t, body, loss_left + i, passes, 1).fill(
             lambda r, _, i=i, er=er, tr=tr: -ln(index(er.row(r), 1, y[i, 0] + 1) / tr[r, 0]),
             number_format=NUMBER,
         )
         t.header((top, loss_left + i), f"loss {i + 1}")
     mean = Block(t, body, mean_col, passes, 1)
-    mean.fill(lambda r, _: average(losses.fixed(False, True).row(r)), number_format=NUMBER)
+    mean.fill(lambda r, _: average(losses.fixed_col().row(r)), number_format=NUMBER)
     t.header((top, mean_col), "mean loss")
     wd = Ref("train", 0, 5, True, True)
     objective = Block(t, body, objective_col, passes, 1)
     objective.fill(
-        lambda r, _: mean[r, 0] + wd * sumsq(nudged.fixed(False, True).row(r)),
+        lambda r, _: mean[r, 0] + wd * sumsq(nudged.fixed_col().row(r)),
         number_format="0.000000000",
     )
     t.header((top, objective_col), "objective")

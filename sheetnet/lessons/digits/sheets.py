@@ -147,13 +147,11 @@ class Section:
 
     @staticmethod
     def weights(layer: Block) -> Block:
-        return Block(layer.sheet, layer.top, layer.left, layer.rows, layer.cols - 1,
-                     layer.fixed_rows, layer.fixed_cols)  # fmt: skip
+        return layer.part(0, 0, layer.rows, layer.cols - 1)
 
     @staticmethod
     def bias(layer: Block) -> Block:
-        return Block(layer.sheet, layer.top, layer.left + layer.cols - 1, layer.rows, 1,
-                     layer.fixed_rows, layer.fixed_cols)  # fmt: skip
+        return layer.part(0, layer.cols - 1, layer.rows, 1)
 
     def label_rows(self, s: Sheet, col: int | None = None) -> None:
         """Row headers: 'class k' (and 'unit k') left of each layer."""
@@ -265,7 +263,7 @@ def _iteration(
         [[float(i)] for i in it.images],
         note="which training image (seeded order of this epoch)" if first else None,
     )
-    img = image.fixed(False, True)
+    img = image.fixed_col()
     label = Block(s, rows, 1, n, 1)
     label.fill(lambda i, _: index(_data_column(3, p), img[i, 0], 1))
     s.formula((top, 5), count(image.range))
@@ -387,15 +385,15 @@ def _predict(
     P = S.right(0, CLASSES)
     softmax(Z, M, E, S, P, number_format=WEIGHT, prob_format=PROB)
     pred = P.right(0, 1)
-    Pf = P.fixed(False, True)
+    Pf = P.fixed_col()
     pred.fill(lambda i, _: match(max_(Pf.row(i)), Pf.row(i), 0) - 1)
     out = {"z": Z, "max": M, "exp": E, "sum": S, "p": P, "pred": pred}
     if label is not None:
-        lab = label.fixed(False, True)
+        lab = label.fixed_col()
         loss = pred.right(0, 1)
         cross_entropy(loss, P, label, number_format=WEIGHT)
         right = loss.right(0, 1)
-        right.fill(lambda i, _: If(pred.fixed(False, True)[i, 0].eq(lab[i, 0]), 1, 0))
+        right.fill(lambda i, _: If(pred.fixed_col()[i, 0].eq(lab[i, 0]), 1, 0))
         out |= {"loss": loss, "correct": right}
     return out
 
@@ -532,8 +530,8 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     true_k, pred_k = Block(s, 3, 0, CLASSES, 1), Block(s, 2, 1, 1, CLASSES)
     grid.fill(
         lambda i, j: sumproduct(
-            (labels.eq(true_k.fixed(False, True)[i, 0]))
-            * (preds.eq(pred_k.fixed(True, False)[0, j]))
+            (labels.eq(true_k.fixed_col()[i, 0]))
+            * (preds.eq(pred_k.fixed_row()[0, j]))
         ),
         note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
     )

@@ -107,7 +107,7 @@ class Run:
             row = BATCH_TOP + t
             return Range(Ref("batches", row, x0), Ref("batches", row, x0 + b - 1))
 
-        a, bb = self.at("a", 0).fixed(False, True), self.at("b", 0).fixed(False, True)
+        a, bb = self.at("a", 0).fixed_col(), self.at("b", 0).fixed_col()
         Block(self.s, self.top, first, self.rows, b).fill(
             lambda t, j: (
                 a.shift(t) * Ref("batches", BATCH_TOP + t, x0 + j)
@@ -268,10 +268,10 @@ def _adam_moments(run: Run, h: Hyper, grad: str) -> None:
     run.column(
         "bc1",
         "1 - beta1^t",
-        1 - b1(0) ** step.fixed(False, True),
+        1 - b1(0) ** step.fixed_col(),
         note="bias correction: m started at 0, so early on it is too small by this factor",
     )
-    run.column("bc2", "1 - beta2^t", 1 - b2(0) ** step.fixed(False, True))
+    run.column("bc2", "1 - beta2^t", 1 - b2(0) ** step.fixed_col())
     for k in ("a", "b"):
         run.column(f"mh{k}", f"m̂ {k}", run.at(f"m{k}", 0) / run.at("bc1", 0),
                    note="m̂ = m / (1 - beta1^t)" if k == "a" else None)  # fmt: skip
