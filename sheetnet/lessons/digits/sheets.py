@@ -76,8 +76,7 @@ NOTES = {
 }
 
 
-def build(params: DigitsParams | None = None) -> Workbook:
-    p = params or DigitsParams()
+def build(p: DigitsParams) -> Workbook:
     lay = Layout(p)
     wb = Workbook(title="digits")
     _data(wb, p, lay)
@@ -530,8 +529,7 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     true_k, pred_k = Block(s, 3, 0, CLASSES, 1), Block(s, 2, 1, 1, CLASSES)
     grid.fill(
         lambda i, j: sumproduct(
-            (labels.eq(true_k.fixed_col()[i, 0]))
-            * (preds.eq(pred_k.fixed_row()[0, j]))
+            (labels.eq(true_k.fixed_col()[i, 0])) * (preds.eq(pred_k.fixed_row()[0, j]))
         ),
         note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
     )
