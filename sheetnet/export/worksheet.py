@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 
 import orjson
 from xlsxwriter.format import Format
@@ -122,6 +123,53 @@ def _inside(spans: list[tuple[int, int]], row: int) -> bool:
 # time: whole rows, as many as make about this many cells. It bounds the memory a
 # sheet's text takes, wide sheets included.
 _CHUNK_CELLS = 32_768
+
+
+class _NumberChunks:
+    """The streamed fills' values as number texts (see _number_texts), formatted in
+    chunks of whole rows, about _CHUNK_CELLS cells each, as rows are written in order.
+    As a chunk starts, the XML written so far is deflated (package.py's writer)."""
+
+    def __init__(
+        self, values: list, width: int, first_row: int, deflate_pending: Callable[[], object] | None
+    ) -> None:
+        self.values, self.width = values, width
+        self.rows = max(1, _CHUNK_CELLS // width)
+        self.deflate_pending = deflate_pending
+        self.start = self.end = first_row  # rows whose texts are in `texts`
+        self.texts: list[str] = []
+
+    def row(self, row: int) -> tuple[list[str], int]:
+        """The texts that hold `row`'s, and where its column 0 is in them (`row` is
+        the row after the one asked for last, or the first row)."""
+        if row == self.end:
+            if self.deflate_pending is not None:
+                self.deflate_pending()  # the rows written so far
+            self.start, self.end = row, row + self.rows
+            self.texts = _number_texts(self.values[self.start * self.width : self.end * self.width])
+        return self.texts, (row - self.start) * self.width
+
+
+class _FillsByRow:
+    """The streamed fills that cover a row, sorted by first column, for rows asked
+    for in order: worked out again only where a fill starts or ends."""
+
+    def __init__(self, fills: list[list]) -> None:
+        self.starts: dict[int, list[list]] = {}
+        for entry in fills:
+            self.starts.setdefault(entry[0].first, []).append(entry)
+        self.active: list[list] = []
+        self.ends = address.MAX_ROWS  # the first row after which an active fill ends
+
+    def at(self, row: int) -> list[list]:
+        """The fills that cover `row`, the row after the one asked for last."""
+        if row > self.ends or row in self.starts:
+            active = [e for e in self.active if e[0].last >= row]
+            if row in self.starts:
+                active = sorted(active + self.starts[row], key=lambda e: e[0].col)
+            self.active = active
+            self.ends = min(e[0].last for e in active) if active else address.MAX_ROWS
+        return self.active
 
 
 def _master_formula(f: Fill, sheet: str, group: int) -> str:
@@ -257,68 +305,85 @@ class FormulaWorksheet(Worksheet):
         if not getattr(self, "_fills", None):
             return super()._write_rows()
         self._calculate_spans()
-        starts: dict[int, list] = {}
-        for entry in self._fills:
-            starts.setdefault(entry[0].first, []).append(entry)
-        active: list = []
-        ends = address.MAX_ROWS  # the first row after which an active fill ends
-        table, comments, row_info = self.table, self.comments, self.row_info
-        write = self.fh.write
-        values, width = self._values, self._width
-        letters = [address.col_letters(c) for c in range(self.dim_colmax + 1)]
-        texts: list[str] = []
-        chunk_end = chunk_start = self.dim_rowmin  # rows whose numbers are in `texts`
+        fills = _FillsByRow(self._fills)
         deflate_pending = getattr(self.fh, "deflate_pending", None)
+        numbers = _NumberChunks(self._values, self._width, self.dim_rowmin, deflate_pending)
+        letters = [address.col_letters(c) for c in range(self.dim_colmax + 1)]
         for row in range(self.dim_rowmin, self.dim_rowmax + 1):
-            if row == chunk_end:  # the next rows' numbers, formatted in one call
-                if deflate_pending is not None:
-                    deflate_pending()  # the rows written so far (package.py)
-                chunk_start, chunk_end = row, row + max(1, _CHUNK_CELLS // width)
-                texts = _number_texts(values[chunk_start * width : chunk_end * width])
-            if row > ends or row in starts:
-                active = [e for e in active if e[0].last >= row]
-                if row in starts:
-                    active = sorted(active + starts[row], key=lambda e: e[0].col)
-                ends = min(e[0].last for e in active) if active else address.MAX_ROWS
-            singles = table.get(row)
-            if not active and not singles:
-                if row in row_info or row in comments:
-                    self._write_empty_row(row, self.row_spans.get(row // 16), row_info.get(row))
+            texts, base = numbers.row(row)
+            active = fills.at(row)
+            singles = self.table.get(row)
+            if active or singles:
+                self._write_cells_row(row, active, singles or {}, texts, base, letters)
+            elif row in self.row_info or row in self.comments:
+                self._write_empty_row(row, self.row_spans.get(row // 16), self.row_info.get(row))
+
+    def _write_cells_row(
+        self, row: int, fills: list[list], singles: dict, texts: list[str], base: int,
+        letters: list[str],
+    ) -> None:  # fmt: skip
+        """A row with cells, in column order: the fills' (sorted by first column) and
+        the table's single cells before, between and after them. A fill's cell that
+        holds a number (its text formatted already: texts[base + col]) is written
+        inline, as this loop runs once per streamed cell; other values go through
+        _fill_cell."""
+        self._write_row(row, self.row_spans.get(row // 16), self.row_info.get(row))
+        write = self.fh.write
+        cols = sorted(singles)
+        at, count = 0, len(cols)
+        number = str(row + 1)
+        parts: list[str] = []  # the fills' XML, written at once
+        add = parts.append
+        for entry in fills:
+            if at < count and cols[at] < entry[7]:
+                write("".join(parts))
+                parts.clear()
+                at = self._write_singles(row, singles, cols, at, entry[7])
+            if row == entry[6]:
+                add(self._fill_row(entry, row))  # the fill's first row: the master formula
                 continue
-            self._write_row(row, self.row_spans.get(row // 16), row_info.get(row))
-            pending = sorted(singles) if singles else ()
-            at, count = 0, len(pending)
-            number, base = str(row + 1), (row - chunk_start) * width
-            parts: list[str] = []
-            add = parts.append
-            for entry in active:
-                if at < count and pending[at] < entry[7]:
-                    write("".join(parts))
-                    parts.clear()
-                    while at < count and pending[at] < entry[7]:
-                        self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
-                        at += 1
-                style = entry[4]
-                if row == entry[6]:
-                    add(self._fill_row(entry, row))
-                    continue
-                member = entry[3]
-                for col in entry[5]:
-                    text = texts[base + col]
-                    if text != "null":
-                        add(f'<c r="{letters[col]}{number}"{style}>{member}<v>{text}</v></c>')
-                    else:
-                        add(self._fill_cell(entry, row, col, member))
-            write("".join(parts))
-            while at < count:
-                self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
-                at += 1
-            write("</row>")
+            style, member = entry[4], entry[3]
+            for col in entry[5]:
+                text = texts[base + col]
+                if text != "null":
+                    add(f'<c r="{letters[col]}{number}"{style}>{member}<v>{text}</v></c>')
+                else:
+                    add(self._fill_cell(entry, row, col, member))
+        write("".join(parts))
+        if at < count:
+            self._write_singles(row, singles, cols, at, address.MAX_COLS)
+        write("</row>")
+
+    def _write_singles(self, row: int, singles: dict, cols: list[int], at: int, before: int) -> int:
+        """The table's cells in `row` from cols[at] up to column `before`; returns where
+        in `cols` it stopped."""
+        while at < len(cols) and cols[at] < before:
+            self._write_cell(row, cols[at], singles[cols[at]])
+            at += 1
+        return at
 
     def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int):  # type: ignore[no-untyped-def]
         """Chart caches read streamed fills' values too, as they would read the table."""
         if not getattr(self, "_fills", None):
             return super()._get_range_data(row_start, col_start, row_end, col_end)
+        rows_filled, spans_by_col = self._fill_index()
+        data: list = []
+        for row in range(row_start, row_end + 1):
+            if row not in self.table and not _inside(rows_filled, row):
+                data.append(None)  # as XlsxWriter: one None for a row without cells
+                continue
+            for col in range(col_start, col_end + 1):
+                if row in self.table and col in self.table[row]:
+                    data += super()._get_range_data(row, col, row, col)
+                elif _inside(spans_by_col.get(col, []), row):
+                    data.append(cached(self._values[row * self._width + col]))
+                else:
+                    data.append(None)
+        return data
+
+    def _fill_index(self) -> tuple[list[tuple[int, int]], dict[int, list[tuple[int, int]]]]:
+        """The rows the streamed fills cover (merged), and each column's rows (sorted):
+        made on a chart's first look, as the fills are all known by then."""
         if not hasattr(self, "_spans_by_col"):
             self._spans_by_col: dict[int, list[tuple[int, int]]] = {}
             rows: list[tuple[int, int]] = []
@@ -330,19 +395,7 @@ class FormulaWorksheet(Worksheet):
             for spans in self._spans_by_col.values():
                 spans.sort()
             self._rows_filled = _merged(rows)
-        data: list = []
-        for row in range(row_start, row_end + 1):
-            if row not in self.table and not _inside(self._rows_filled, row):
-                data.append(None)  # as XlsxWriter: one None for a row without cells
-                continue
-            for col in range(col_start, col_end + 1):
-                if row in self.table and col in self.table[row]:
-                    data += super()._get_range_data(row, col, row, col)
-                elif _inside(self._spans_by_col.get(col, []), row):
-                    data.append(cached(self._values[row * self._width + col]))
-                else:
-                    data.append(None)
-        return data
+        return self._rows_filled, self._spans_by_col
 
     def _fill_row(self, entry: list, row: int) -> str:
         """The XML of one row of a fill's cells (its first row holds the master)."""
