@@ -15,6 +15,7 @@ from .engine import Results, Workbook, address, evaluate
 from .engine.errors import NUM, ExcelError
 from .export.fingerprint import untouched
 from .export.xlsx import write_xlsx
+from .feedback import training_feedback
 from .lessons import get
 from .lessons.kit import workbook
 from .metadata import properties_for
@@ -49,6 +50,17 @@ class Built:
                         "training diverged there; try a smaller learning rate (--lr)")  # fmt: skip
             if line is not None or not explain:
                 lines.append(line or f"{cell} is {error}")
+        return lines + self._unsettled()
+
+    def _unsettled(self) -> list[str]:
+        """Each training run whose loss did not settle (runs that hit an error aside)."""
+        losses = get(self.lesson).losses
+        lines = []
+        for run, series in (losses(self.params) if losses else {}).items():
+            values = [self.results.at(sheet, a1) for sheet, a1 in series.cells]
+            if all(type(v) is float for v in values):
+                line = training_feedback(values, run, series.window, series.option)  # type: ignore[arg-type]
+                lines += [line] if line else []
         return lines
 
 

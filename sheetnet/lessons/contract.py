@@ -313,6 +313,18 @@ class KeyResult:
 
 
 @dataclass(frozen=True)
+class LossSeries:
+    """A training run's loss per step, a (sheet, A1) each, for the feedback `build` gives.
+
+    `window`: steps averaged before judging (0: a twentieth of the run; an epoch for
+    mini-batch losses); `option`: the learning rate's option that drives this run."""
+
+    cells: list[tuple[str, str]]
+    window: int = 0
+    option: str = "--lr"
+
+
+@dataclass(frozen=True)
 class Exercise:
     """Formula cells a learner writes: the column under `header` (its first cell on
     `sheet`), and every cell whose formula is that cell's filled down or across."""
@@ -349,6 +361,9 @@ class Lesson:
     front: Callable[[Any], Any] | None = None  # params -> kit.Front: the front sheet
     # (params, sheet, 1-based row, cell, error) -> a warning, or None to stay quiet
     explain_error: Callable[[Any, str, int, str, Any], str | None] | None = None
+    # params -> each training run's losses by the run's name: `build` says when one ends
+    # above its start or swings instead of settling
+    losses: Callable[[Any], dict[str, LossSeries]] | None = None
     exercises: tuple[Exercise, ...] = ()
     # params -> the parameters of its exercise workbook (one block where blocks differ)
     exercise_params: Callable[[Any], Any] | None = None

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import Exercise, KeyResult, Lesson, reference
+from ..contract import Exercise, KeyResult, Lesson, LossSeries, reference
 from ..kit import Front
 from .layout import BackpropParams, Layout
 from .sheets import build, charts
@@ -23,6 +23,12 @@ def key_results(p: BackpropParams) -> list[KeyResult]:
         KeyResult("final accuracy", "train", address.render(last, lay.accuracy_value), "0%"),
         KeyResult("gradient check: largest relative difference", "gradcheck", "G2", "0.0E+00"),
     ]
+
+
+def losses(p: BackpropParams) -> dict[str, LossSeries]:
+    lay = Layout(p)
+    cells = [("train", address.render(lay.top(t), lay.loss_value)) for t in range(p.iterations)]
+    return {"train": LossSeries(cells)}
 
 
 def front(p: BackpropParams) -> Front:
@@ -101,6 +107,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("backprop"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,

@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, LossSeries, reference
 from ..kit import Front
 from .data import Images
 from .layout import (
@@ -34,6 +34,13 @@ def key_results(p: DigitsParams) -> list[KeyResult]:
         KeyResult("validation loss", "valid", address.render(*loss)),
         KeyResult("last batch loss", "train", address.render(*batch)),
     ]
+
+
+def losses(p: DigitsParams) -> dict[str, LossSeries]:
+    """The batch losses, judged an epoch at a time: one batch's loss is noisy."""
+    lay = Layout(p)
+    cells = [("train", address.render(it.top - 1, BATCH_LOSS_COL)) for it in lay.iterations]
+    return {"train (batch loss)": LossSeries(cells, window=len(lay.iterations) // p.epochs)}
 
 
 def front(p: DigitsParams) -> Front:
@@ -137,6 +144,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("digits"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,

@@ -5,9 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, LossSeries, reference
 from ..kit import Front
-from .layout import DATA_FIRST_ROW, OPTIMIZERS, GraddescParams, blocks, explain_error
+from .layout import (
+    DATA_FIRST_ROW,
+    OPTIMIZERS,
+    RACE_TABLE_TOP,
+    SUMMARY_TOP,
+    GraddescParams,
+    blocks,
+    explain_error,
+    race_table_col,
+    summary_col,
+)
 from .sheets import build
 from .summary import charts, race_chart
 
@@ -16,13 +26,22 @@ __all__ = ["LESSON", "OPTIMIZERS", "GraddescParams", "blocks", "build"]
 
 def key_results(p: GraddescParams) -> list[KeyResult]:
     """Each optimizer's final a, b and error: the summary sheet's last row."""
-    row = p.epochs + 1
-    out = []
+    last = SUMMARY_TOP + p.epochs - 1
+    return [
+        KeyResult(f"{name} {what}", "summary", address.render(last, summary_col(j, k)))
+        for j, name in enumerate(OPTIMIZERS)
+        for k, what in enumerate(("a", "b", "error"))
+    ]
+
+
+def losses(p: GraddescParams) -> dict[str, LossSeries]:
+    """Each optimizer's error per epoch: at its own rate (summary), at the race's."""
+    out = {}
     for j, name in enumerate(OPTIMIZERS):
-        for k, what in enumerate(("a", "b", "error")):
-            out.append(
-                KeyResult(f"{name} {what}", "summary", address.render(row - 1, 1 + 3 * j + k))
-            )
+        own = [address.render(SUMMARY_TOP + b.epoch, summary_col(j, 2)) for b in blocks(p)]
+        race = [address.render(RACE_TABLE_TOP + b.epoch, race_table_col(j)) for b in blocks(p)]
+        out[name] = LossSeries([("summary", a1) for a1 in own], option=f"--lr {name}=...")
+        out[f"race_{name}"] = LossSeries([("race", a1) for a1 in race], option="--race-lr")
     return out
 
 
@@ -114,6 +133,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("graddesc"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,

@@ -274,6 +274,22 @@ def blocks(p: GraddescParams) -> list[Block]:
 
 
 # Where each optimizer sheet keeps its results (for the summary sheet and checks).
+# summary: a row per epoch from row 2; optimizer j's a, b and error (k = 0, 1, 2)
+SUMMARY_TOP = 1
+
+
+def summary_col(j: int, k: int) -> int:
+    return 1 + 3 * j + k
+
+
+# race: a row per epoch from row 5; optimizer j's error on its race_ sheet
+RACE_TABLE_TOP = 4
+
+
+def race_table_col(j: int) -> int:
+    return 1 + j
+
+
 NEW_B_COL = {"basic": "N", "momentum": "H", "rmsprop": "H", "adam": "H", "adam_ann": "H"}
 NEW_A_COL = {"basic": "M", "momentum": "I", "rmsprop": "I", "adam": "I", "adam_ann": "I"}
 ERR_COL = {"basic": "F", "momentum": "L", "rmsprop": "L", "adam": "N", "adam_ann": "O"}

@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 from ...engine import Ref, Role, Workbook
 from ...engine.workbook import Chart, Series
-from .layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
+from .layout import (
+    ERR_COL,
+    NEW_A_COL,
+    NEW_B_COL,
+    OPTIMIZERS,
+    RACE_TABLE_TOP,
+    SUMMARY_TOP,
+    GraddescParams,
+    blocks,
+    race_table_col,
+    summary_col,
+)
 
 RACE = "race_"  # the fair race's sheets: race_basic, race_momentum, ...
 
@@ -55,14 +66,14 @@ def add_race(wb: Workbook, p: GraddescParams) -> Ref:
 def add_race_table(wb: Workbook, p: GraddescParams) -> None:
     """Each race_ sheet's error by epoch, side by side."""
     s = wb["race"]
-    s.header("A4", "epoch")
+    s.header((RACE_TABLE_TOP - 1, 0), "epoch")
     for j, name in enumerate(OPTIMIZERS):
-        s.header((3, 1 + j), f"{name} error")
+        s.header((RACE_TABLE_TOP - 1, race_table_col(j)), f"{name} error")
     for b in blocks(p):
-        row = 4 + b.epoch
+        row = RACE_TABLE_TOP + b.epoch
         s.set((row, 0), float(b.epoch + 1), Role.LABEL)
         for j, name in enumerate(OPTIMIZERS):
-            s.formula((row, 1 + j), _error(wb, RACE + name, b.summary, ERR_COL[name]))
+            s.formula((row, race_table_col(j)), _error(wb, RACE + name, b.summary, ERR_COL[name]))
 
 
 def race_chart(p: GraddescParams) -> Chart:
@@ -92,12 +103,12 @@ def add_summary(wb: Workbook, p: GraddescParams, data: DataCells) -> None:
         s.header((0, extra + 1), "true a")
         s.header((0, extra + 2), "true b")
     for b in blocks(p):
-        row = b.epoch + 1
+        row = SUMMARY_TOP + b.epoch
         s.set((row, 0), float(b.epoch + 1), Role.LABEL)
         for j, name in enumerate(OPTIMIZERS):
             cols = (NEW_A_COL[name], NEW_B_COL[name], ERR_COL[name])
             for k, col in enumerate(cols):
-                s.formula((row, 1 + 3 * j + k), _error(wb, name, b.summary, col))
+                s.formula((row, summary_col(j, k)), _error(wb, name, b.summary, col))
         # adam_ann's rate in the epoch: its input D2, then each state row's annealed one
         s.formula((row, extra), _error(wb, "adam_ann", 2 if b.epoch == 0 else b.state, "D"))
         if p.data is None:

@@ -6,30 +6,49 @@ from __future__ import annotations
 from typing import Any
 
 from ...engine import NA, address
-from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, LossSeries, reference
 from ..kit import Front
-from .layout import DATA_FIRST_ROW, OPTIMIZERS, RUN_TOP, OptimizersParams
+from .layout import (
+    DATA_FIRST_ROW,
+    OPTIMIZERS,
+    RACE_TOP,
+    RUN_TOP,
+    SUGGESTED_LR,
+    OptimizersParams,
+    one_cycle_loss_col,
+    race_col,
+)
 from .sheets import build, charts
 
 __all__ = ["LESSON", "OptimizersParams"]
 
 
 def key_results(p: OptimizersParams) -> list[KeyResult]:
-    last = 2 + p.iterations  # race: the last step's row (0-based)
-    k = len(OPTIMIZERS)
+    last = RACE_TOP + p.iterations - 1  # race: the last step's row (0-based)
     out = [
-        KeyResult(f"{name}: last batch loss, own lr", "race", address.render(last, 1 + j))
+        KeyResult(f"{name}: last batch loss, {rate} lr", "race", address.render(last, col))
+        for rate, shared in (("own", False), ("shared", True))
         for j, name in enumerate(OPTIMIZERS)
+        for col in [race_col(j, shared)]
     ]
+    one_cycle = address.render(RUN_TOP + p.iterations - 1, one_cycle_loss_col(p))
     out += [
-        KeyResult(f"{name}: last batch loss, shared lr", "race", address.render(last, 2 + k + j))
-        for j, name in enumerate(OPTIMIZERS)
+        KeyResult("lr_find: suggested learning rate", "lr_find", SUGGESTED_LR, "0.00E+00"),
+        KeyResult("one_cycle: last batch loss", "one_cycle", one_cycle),
     ]
-    out += [
-        KeyResult("lr_find: suggested learning rate", "lr_find", "O3", "0.00E+00"),
-        KeyResult("one_cycle: last batch loss", "one_cycle",
-                  address.render(RUN_TOP + p.iterations - 1, 5 + p.batch_size)),
-    ]  # fmt: skip
+    return out
+
+
+def losses(p: OptimizersParams) -> dict[str, LossSeries]:
+    """Each run's batch losses on the race sheet, judged an epoch of steps at a time."""
+    epoch = max(1, p.rows // p.batch_size)
+    rows = range(RACE_TOP, RACE_TOP + p.iterations)
+    out = {}
+    for j, name in enumerate(OPTIMIZERS):
+        for shared, option in ((False, f"--lr {name}=..."), (True, "--shared-lr")):
+            cells = [("race", address.render(r, race_col(j, shared))) for r in rows]
+            rate = "shared" if shared else "own"
+            out[f"{name} ({rate} rate)"] = LossSeries(cells, epoch, option)
     return out
 
 
@@ -128,6 +147,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("optimizers"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,

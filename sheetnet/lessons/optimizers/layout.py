@@ -48,6 +48,20 @@ BATCH_TOP = 3  # batches: the first iteration's row (0-based)
 RUN_TOP = 5  # an optimizer sheet's first iteration row (0-based)
 MAX_ITERATIONS = 20_000
 MAX_BATCH = 1_000
+RACE_TOP = 3  # race: the first step's row (0-based), under the headers
+SUGGESTED_LR = "O3"  # lr_find: a tenth of the rate at the lowest smoothed loss
+
+
+def race_col(j: int, shared: bool) -> int:
+    """race: the column of optimizer j's batch losses, at its own rate or the shared one."""
+    return 1 + j + (len(OPTIMIZERS) + 1 if shared else 0)
+
+
+def one_cycle_loss_col(p: OptimizersParams) -> int:
+    """one_cycle: the batch loss column, after t, lr, momentum, a, b and the batch's errors."""
+    return 5 + p.batch_size
+
+
 # formula cells of one step of each optimizer sheet, besides 2 per sample of the batch
 STEP_CELLS = {"sgd": 18, "momentum": 22, "nesterov": 26, "rmsprop": 22, "adam": 38, "adamw": 38}
 

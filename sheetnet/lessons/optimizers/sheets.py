@@ -38,8 +38,12 @@ from .layout import (
     FIND_TOP,
     LR_FIND_STEPS,
     OPTIMIZERS,
+    RACE_TOP,
     RUN_TOP,
+    SUGGESTED_LR,
     OptimizersParams,
+    one_cycle_loss_col,
+    race_col,
 )
 from .runs import OPTIMIZER_RUNS, Run, Start, Value, adam, batch_columns
 
@@ -190,15 +194,14 @@ def _race(s: Sheet, p: OptimizersParams, runs: dict[str, tuple[Run, Run]]) -> No
         "(right). Its own rate is a tuned race; the shared one a fair one.",
     )
     n = p.iterations
-    s.header((2, 0), "iteration")
-    for t in range(n):
-        s.set((3 + t, 0), float(t + 1), Role.LABEL)
+    s.header((RACE_TOP - 1, 0), "iteration")
+    step_numbers(s, RACE_TOP, n)
     k = len(OPTIMIZERS)
     for j, name in enumerate(OPTIMIZERS):
         for side, run in enumerate(runs[name]):
-            col = 1 + j + side * (k + 1)
-            s.header((2, col), f"{name} ({'own' if side == 0 else 'shared'})")
-            Block(s, 3, col, n, 1).fill(lambda t, _, run=run: run.at("loss", t))
+            col = race_col(j, shared=side == 1)
+            s.header((RACE_TOP - 1, col), f"{name} ({'own' if side == 0 else 'shared'})")
+            Block(s, RACE_TOP, col, n, 1).fill(lambda t, _, run=run: run.at("loss", t))
     s.width(0, 10.0)
     s.width(1, 19.0, 2 * k + 1)  # room for "nesterov (shared)" in bold
 
@@ -339,7 +342,7 @@ def _lr_find(wb: Workbook, p: OptimizersParams, start: Start) -> None:
     at_lr = s.formula("K3", index(lrs, match(lowest, smooth, 0), 1), number_format="0.00E+00")
     s.label("M3", "suggested lr")
     s.formula(
-        "O3",
+        SUGGESTED_LR,
         at_lr.fixed() / 10,
         number_format="0.00E+00",
         note="one tenth of the rate at the lowest smoothed loss over all steps: the lesson's "
@@ -439,13 +442,14 @@ def _one_cycle(wb: Workbook, p: OptimizersParams, start: Start) -> None:
     }
     s.label("I3", "wd")
     adam(run, hyper, lambda t: run.at("lr", t))
+    assert run.cols["loss"] == one_cycle_loss_col(p)
     s.freeze = (RUN_TOP, 1)
     s.width(1, 11.0, run.col)
 
 
 def one_cycle_charts(p: OptimizersParams) -> list[Chart]:
     last = RUN_TOP + p.iterations - 1
-    loss = 5 + p.batch_size  # after t, lr, momentum, a, b and the batch's errors
+    loss = one_cycle_loss_col(p)
     t = ("one_cycle", RUN_TOP, 0, last, 0)
     return [
         Chart("1cycle: learning rate per step", "step", "lr",
@@ -527,12 +531,14 @@ def find_columns(p: OptimizersParams) -> tuple[int, int]:
 
 def charts(p: OptimizersParams) -> list[Chart]:
     """The front sheet's: the race at the shared rate, each at its own, the schedules."""
-    n = p.iterations
-    k = len(OPTIMIZERS)
-    t = ("race", 3, 0, 2 + n, 0)
-    own = [Series(name, t, ("race", 3, 1 + j, 2 + n, 1 + j)) for j, name in enumerate(OPTIMIZERS)]
-    shared = [Series(name, t, ("race", 3, 2 + k + j, 2 + n, 2 + k + j))
-              for j, name in enumerate(OPTIMIZERS)]  # fmt: skip
+    last = RACE_TOP + p.iterations - 1
+    t = ("race", RACE_TOP, 0, last, 0)
+
+    def series(shared: bool) -> list[Series]:
+        return [Series(name, t, ("race", RACE_TOP, col, last, col))
+                for j, name in enumerate(OPTIMIZERS) for col in [race_col(j, shared)]]  # fmt: skip
+
+    own, shared = series(False), series(True)
     return [
         Chart("Fair race: every optimizer at the shared learning rate (race, C1): batch loss",
               "step", "loss (log scale)", shared, log_y=True),
