@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from sheetnet.cli import main
 from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.pipeline import build
 from sheetnet.verify.apps.libreoffice import recalculate
+from sheetnet.verify.roundtrip import STALE_CELL, compare_file, render_comparison
 
 # Sheet numbers in the file, in the order the lessons add them.
 # (the front sheet comes first)
@@ -214,3 +216,67 @@ def test_a_file_not_recalculated_says_so_first(graddesc_file, tmp_path):
     got = run("compare", edited)
     assert got.exit_code == 1
     assert got.output.splitlines()[0].startswith("NOT RECALCULATED:")
+
+
+# -- what compare calls a difference: stale, no value, drift ----------------------------
+def saved_formula_values(path: Path) -> dict[tuple[str, str], object]:
+    """Every formula cell's saved value, read by openpyxl (not by sheetnet's reader)."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    return {
+        (ws.title, c.coordinate): values[ws.title][c.coordinate].value
+        for ws in formulas.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    }
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
+def test_stale_cells_are_named_stale_never_drift(graddesc_file, tmp_path):
+    """An input edited without recalculation: exactly the cells the edit moves are
+    mismatches, each named stale. Which cells it moves comes from a second build with
+    the edited value as its parameter, both files read by openpyxl. None of them is
+    passed off as drift (each agrees with the file's own stale inputs)."""
+    edited = tmp_path / "edited.xlsx"
+    edit(graddesc_file, edited, GRADDESC["data"], {"C1": 10.0})
+    other = build("graddesc", tmp_path / "b10", GraddescParams(epochs=4, true_b=10.0)).path
+    before, after = saved_formula_values(graddesc_file), saved_formula_values(other)
+    moved = {cell for cell, value in before.items() if not _same(value, after[cell])}
+    assert len(moved) > 1000
+    result = compare_file(edited)
+    bad = result.report.mismatches()
+    assert {(m.sheet, m.cell) for m in bad} == moved
+    assert {m.reason for m in bad} == {STALE_CELL}
+    assert not [m for s in result.report.sheets.values() for m in s.accepted]
+    text = render_comparison(result)
+    assert "drift" not in text
+    assert f"{len(moved):,} cell(s) still hold their values from before your changes" in text
+    assert text.splitlines()[0].startswith("NOT RECALCULATED:")
+
+
+def test_a_file_saved_without_values_says_so_first(graddesc_file, tmp_path):
+    """openpyxl saves formulas without values: compare says so first, names every
+    cell with a value in Python 'no value saved', and calls none of them drift."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(graddesc_file)
+    book["data"]["C1"] = 10.0
+    saved = tmp_path / "openpyxl.xlsx"
+    book.save(saved)
+    formula_cells = len(saved_formula_values(graddesc_file))
+    got = run("compare", saved)
+    assert got.exit_code == 1
+    lines = got.output.splitlines()
+    assert lines[0].startswith(f"NOT RECALCULATED: {formula_cells:,} formula cell(s) have no")
+    assert "drift" not in got.output and "differ only as known" not in got.output
+    result = compare_file(saved)
+    assert {m.reason for m in result.report.mismatches()} == {"no value saved"}
+    assert len(result.report.mismatches()) == formula_cells

@@ -159,7 +159,10 @@ def agrees_locally(expr: Expr, app_value: object, ctx: SavedValues, rtol: float)
     return diff <= SAFETY * bound(expr, ctx)
 
 
-DRIFT = "drift: the formula agrees on each side's own inputs"
+DRIFT = (
+    "drift: beyond the tolerance only because its inputs differ "
+    "(its formula agrees on each side's own inputs)"
+)
 
 
 class ResultsValues:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -74,8 +75,11 @@ class Report:
         expected: object,
         got: object,
         tolerated: Callable[[object, object], str | None] | None = None,
+        cause: Callable[[object, object], str | None] | None = None,
     ) -> None:
-        """Record one cell. `tolerated(expected, got)` may name a known, accepted difference."""
+        """Record one cell: numbers agree within rtol, relative. For two that do not,
+        `cause(expected, got)` may name why the cell is wrong (the mismatch's reason),
+        and `tolerated(expected, got)` a known, accepted difference."""
         rep = self.sheet(sheet)
         rep.compared += 1
         exp_v, got_v = normalise(expected), normalise(got)
@@ -90,6 +94,10 @@ class Report:
             if rel <= self.rtol:
                 return
         elif exp_v == got_v or (exp_v in (None, "") and got_v in (None, "")):
+            return
+        reason = cause(exp_v, got_v) if cause else None
+        if reason:
+            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v, reason))
             return
         reason = tolerated(exp_v, got_v) if tolerated else None
         if reason:
@@ -124,9 +132,9 @@ class Report:
                 f"  {s.sheet:<{width}}  {s.compared:>7}  {s.max_abs:>12.3g}  "
                 f"{s.max_rel:>12.3g}  {len(s.mismatches):>10}"
             )
-        accepted = [m for s in self.sheets.values() for m in s.accepted]
-        if accepted:
-            lines.append(f"  {len(accepted)} cell(s) differ only as known: {accepted[0].reason}")
+        reasons = Counter(m.reason for s in self.sheets.values() for m in s.accepted)
+        for reason, count in reasons.items():
+            lines.append(f"  {count:,} cell(s) differ only as known: {reason}")
         bad = self.mismatches()
         if bad:
             exp_name, got_name = self.sides
