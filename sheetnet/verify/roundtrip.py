@@ -40,7 +40,7 @@ from ..reader import Package, SavedFormulas, SharedGroup
 from ..reader.grid import CellGrid
 from ..text import brief, exact
 from .apps import APPS, App, AppMissing, installed
-from .local import DRIFT, ResultsValues, SavedValues, drifted
+from .local import DRIFT, ResultsValues, RoundingLevel, SavedValues, drifted
 from .readback import SavedSheet, read_workbook
 from .report import Report, normalise
 
@@ -409,6 +409,7 @@ def _compare_cells(
     lesson's values as built; None when the values were recalculated here), a saved
     value that is still the one from before the file's changes is named stale."""
     contexts = (ResultsValues(results), SavedValues(saved))
+    levels = RoundingLevel(wb, results, report.rtol)
     for sheet in wb.sheets.values():
         got = saved[sheet.name]
         values = got.values
@@ -432,6 +433,7 @@ def _compare_cells(
                 None
                 if baseline is None
                 else partial(_stale, baseline[sheet.name, row, col], report.rtol),
+                partial(levels, sheet.name, row, col),
             )
 
 
