@@ -28,6 +28,7 @@ def comparison_json(result: Any) -> str:
     payload = json.loads(result.report.to_json())
     payload["lesson"] = result.lesson
     payload["ok"] = result.ok
+    payload["not_recalculated"] = result.not_recalculated
     payload["changes"] = [
         {
             "kind": c.kind,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,12 @@ from xlsxedit import edit, set_cached
 
 from sheetnet import read_sheet
 from sheetnet.cli import main
+from sheetnet.engine import Ref, Workbook, abs_, evaluate, max_
 from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.pipeline import build
 from sheetnet.verify.apps.libreoffice import recalculate
+from sheetnet.verify.local import RoundingLevel
+from sheetnet.verify.roundtrip import STALE_CELL, compare_file, render_comparison
 
 # Sheet numbers in the file, in the order the lessons add them.
 # (the front sheet comes first)
@@ -214,3 +218,159 @@ def test_a_file_not_recalculated_says_so_first(graddesc_file, tmp_path):
     got = run("compare", edited)
     assert got.exit_code == 1
     assert got.output.splitlines()[0].startswith("NOT RECALCULATED:")
+
+
+# -- what compare calls a difference: stale, no value, drift, rounding level -------------
+BACKPROP_GRADCHECK = 4  # the gradcheck sheet's number (front, data, train, gradcheck)
+
+
+def saved_formula_values(path: Path) -> dict[tuple[str, str], object]:
+    """Every formula cell's saved value, read by openpyxl (not by sheetnet's reader)."""
+    import openpyxl
+
+    formulas = openpyxl.load_workbook(path)
+    values = openpyxl.load_workbook(path, data_only=True)
+    return {
+        (ws.title, c.coordinate): values[ws.title][c.coordinate].value
+        for ws in formulas.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.data_type == "f"
+    }
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float | int) and isinstance(b, float | int):
+        return math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+
+def test_stale_cells_are_named_stale_never_drift(graddesc_file, tmp_path):
+    """An input edited without recalculation: exactly the cells the edit moves are
+    mismatches, each named stale. Which cells it moves comes from a second build with
+    the edited value as its parameter, both files read by openpyxl. None of them is
+    passed off as drift (each agrees with the file's own stale inputs)."""
+    edited = tmp_path / "edited.xlsx"
+    edit(graddesc_file, edited, GRADDESC["data"], {"C1": 10.0})
+    other = build("graddesc", tmp_path / "b10", GraddescParams(epochs=4, true_b=10.0)).path
+    before, after = saved_formula_values(graddesc_file), saved_formula_values(other)
+    moved = {cell for cell, value in before.items() if not _same(value, after[cell])}
+    assert len(moved) > 1000
+    result = compare_file(edited)
+    bad = result.report.mismatches()
+    assert {(m.sheet, m.cell) for m in bad} == moved
+    assert {m.reason for m in bad} == {STALE_CELL}
+    assert not [m for s in result.report.sheets.values() for m in s.accepted]
+    text = render_comparison(result)
+    assert "drift" not in text
+    assert f"{len(moved):,} cell(s) still hold their values from before your changes" in text
+    assert text.splitlines()[0].startswith("NOT RECALCULATED:")
+
+
+def test_a_file_saved_without_values_says_so_first(graddesc_file, tmp_path):
+    """openpyxl saves formulas without values: compare says so first, names every
+    cell with a value in Python 'no value saved', and calls none of them drift."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(graddesc_file)
+    book["data"]["C1"] = 10.0
+    saved = tmp_path / "openpyxl.xlsx"
+    book.save(saved)
+    formula_cells = len(saved_formula_values(graddesc_file))
+    got = run("compare", saved)
+    assert got.exit_code == 1
+    lines = got.output.splitlines()
+    assert lines[0].startswith(f"NOT RECALCULATED: {formula_cells:,} formula cell(s) have no")
+    assert "drift" not in got.output and "differ only as known" not in got.output
+    result = compare_file(saved)
+    assert {m.reason for m in result.report.mismatches()} == {"no value saved"}
+    assert len(result.report.mismatches()) == formula_cells
+
+
+@pytest.fixture(scope="module")
+def backprop_file(tmp_path_factory):
+    return build("backprop", tmp_path_factory.mktemp("b")).path
+
+
+def table_row(text: str, sheet: str) -> list[str]:
+    return next(line.split() for line in text.splitlines() if line.split()[:1] == [sheet])
+
+
+def test_rounding_noise_is_judged_by_absolute_difference(backprop_file, tmp_path):
+    """gradcheck!G6 is a relative difference of two gradients that agree to ten digits:
+    rounding noise. Another application's noise there (6.6e-10 for Python's 1.2e-10)
+    is far apart relatively, but no alarm: the table leaves it out of max rel diff,
+    marks the sheet and says in a footnote how far apart it is, absolutely."""
+    python = saved_formula_values(backprop_file)["gradcheck", "G6"]
+    assert 0 < python < 1e-9
+    noisy = tmp_path / "noisy.xlsx"
+    set_cached(backprop_file, noisy, BACKPROP_GRADCHECK, "G6", 6.6e-10)
+    assert abs(6.6e-10 - python) / 6.6e-10 > 0.5  # relatively, an alarming difference
+    got = run("compare", noisy)
+    assert got.exit_code == 0, got.output
+    assert table_row(got.output, "gradcheck")[3:] == ["0*", "0"]  # max rel diff, mismatches
+    assert f"* gradcheck: 1 cell(s) at rounding level, at most {6.6e-10 - python:.3g} apart" in (
+        got.output
+    )
+    assert "judged by their absolute difference" in got.output
+    assert "OK: all cells agree" in got.output
+
+
+def test_a_wrong_value_at_rounding_level_is_still_a_mismatch(backprop_file, tmp_path):
+    wrong = tmp_path / "wrong.xlsx"
+    set_cached(backprop_file, wrong, BACKPROP_GRADCHECK, "G6", 1e-3)
+    result = compare_file(wrong)
+    [m] = result.report.mismatches()
+    assert (m.sheet, m.cell, m.got) == ("gradcheck", "G6", 1e-3)
+    assert "absolute" in m.reason and "rounding level" in m.reason
+    assert not result.ok
+
+
+def test_rounding_level_is_what_inputs_within_the_tolerance_can_move():
+    """The allowance of a relative difference covers what moving its two inputs by the
+    tolerance does to it (measured here in plain Python), without being vacuous; a
+    well-conditioned product has digits; a copy and a MAX of rounding noise are noise."""
+    wb = Workbook()
+    s = wb.add_sheet("s")
+    x, y = 0.0183, 0.0183 * (1 + 3e-10)
+    a, b = s.input("A1", x), s.input("A2", y)
+    s.formula("A3", abs_(b - a) / max_(abs_(a), abs_(b)))
+    s.formula("A4", a * 3.0)
+    s.formula("A5", Ref("s", 2, 0))
+    s.formula("A6", max_(Ref("s", 2, 0), Ref("s", 4, 0)))
+    results = evaluate(wb)
+    tol = 1e-9
+    levels = RoundingLevel(wb, results, tol)
+
+    def relative(p: float, q: float) -> float:
+        return abs(q - p) / max(abs(p), abs(q))
+
+    moves = [
+        abs(relative(x * (1 + i * tol), y * (1 + j * tol)) - relative(x, y))
+        for i in (-1, 1)
+        for j in (-1, 1)
+    ]
+    limit = levels("s", 2, 0)
+    assert limit is not None and max(moves) <= limit <= 100 * max(moves)
+    assert levels("s", 3, 0) is None
+    assert levels("s", 4, 0) == limit and levels("s", 5, 0) == limit
+
+
+def test_libreoffice_gradcheck_noise_raises_no_alarm(libreoffice, backprop_file, tmp_path):
+    """LibreOffice's own rounding leaves gradcheck's relative differences far from
+    Python's, relatively (seen here with openpyxl); compare's table shows no such
+    number, and its footnote counts those cells."""
+    saved = libreoffice.recalculate(backprop_file, tmp_path / "saved")
+    python, theirs = saved_formula_values(backprop_file), saved_formula_values(saved)
+    noisy = [
+        cell
+        for cell, value in python.items()
+        if cell[0] == "gradcheck" and cell[1].startswith("G") and not _same(value, theirs[cell])
+    ]
+    got = run("compare", saved)
+    assert got.exit_code == 0, got.output
+    row = table_row(got.output, "gradcheck")
+    assert float(row[3].rstrip("*")) < 1e-6, got.output
+    if noisy:
+        assert row[3].endswith("*")
+        assert f"* gradcheck: {len(noisy)} cell(s) at rounding level" in got.output

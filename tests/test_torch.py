@@ -249,11 +249,11 @@ def torch_optimizer(name: str, lr: float, wd: float):
 def test_each_optimizer_sheet_is_torch_optim_step_by_step(params, name):
     """Both runs of each sheet (its own rate and the shared one), with torch's defaults
     and the sheet's weight decay, single-tensor implementations (foreach=False)."""
-    from sheetnet.reference.optimizers import COLUMNS, settings
+    from sheetnet.reference.optimizers import UPDATES, settings
 
     _, results = compute("optimizers", params)
     h = settings(params, name)
-    width = 6 + params.batch_size - 1 + len(COLUMNS[name]) + 2
+    width = 6 + params.batch_size - 1 + len(UPDATES[name].columns) + 2
     for side, lr in enumerate((params.setting(name), params.shared_lr)):
         make = torch_optimizer(name, lr, h["wd"])
         expected, _ = torch_run(params, make)

@@ -3,12 +3,16 @@ update rules compute them, fastai's lr_find and 1cycle schedules, and the
 discriminative rates, laid onto the workbook's cell addresses.
 
 Nothing here uses the engine (only its #N/A value, which the lr_find plot holds after
-the stop). The column order of each run is the sheet's, written out here.
+the stop). Each optimizer is one entry of UPDATES: its update rule, written as
+torch.optim's single-tensor code computes it, its torch defaults, and the columns its
+sheet shows in their order.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -31,22 +35,137 @@ from ..lessons.optimizers.layout import (
 from .backprop import train_cells
 from .ops import Cells, dot, total
 
-TORCH = {  # each sheet's settings, torch's defaults
-    "sgd": {"wd": 0.0},
-    "momentum": {"wd": 0.0, "momentum": 0.9, "dampening": 0.0},
-    "nesterov": {"wd": 0.0, "momentum": 0.9, "dampening": 0.0},
-    "rmsprop": {"wd": 0.0, "alpha": 0.99, "eps": 1e-8},
-    "adam": {"wd": 0.0, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-    "adamw": {"wd": 0.01, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8},
-}
+Params = dict[str, float]  # a and b
+
+
+@dataclass
+class Step:
+    """One iteration as an update rule sees it. `put` records a column's value for
+    this step; `state` holds the optimizer's buffers from one step to the next."""
+
+    t: int  # 0-based: the first step starts each buffer
+    params: Params  # a and b before the step
+    grad: Params  # the batch's dL/da and dL/db
+    lr: float
+    h: dict[str, float]  # the sheet's settings (or a schedule's, this step's)
+    state: dict[str, float]
+    put: Callable[[str, float], None]
+
+
+def _weight_decay(s: Step) -> Params:
+    """torch's weight_decay (L2): the gradient plus wd times the parameter; columns da, db."""
+    d = {k: s.grad[k] + s.h["wd"] * s.params[k] for k in "ab"}
+    for k in "ab":
+        s.put(f"d{k}", d[k])
+    return d
+
+
+def sgd(s: Step) -> Params:
+    d = _weight_decay(s)
+    return {k: s.params[k] - s.lr * d[k] for k in "ab"}
+
+
+def _momentum_buffer(s: Step, d: Params) -> None:
+    """buf = d on the first step, then momentum*buf + (1 - dampening)*d."""
+    mu, damp = s.h["momentum"], s.h["dampening"]
+    for k in "ab":
+        buf = d[k] if s.t == 0 else mu * s.state[f"buf{k}"] + (1 - damp) * d[k]
+        s.state[f"buf{k}"] = buf
+        s.put(f"buf{k}", buf)
+
+
+def momentum(s: Step) -> Params:
+    d = _weight_decay(s)
+    _momentum_buffer(s, d)
+    return {k: s.params[k] - s.lr * s.state[f"buf{k}"] for k in "ab"}
+
+
+def nesterov(s: Step) -> Params:
+    d = _weight_decay(s)
+    _momentum_buffer(s, d)
+    new = {}
+    for k in "ab":
+        n = d[k] + s.h["momentum"] * s.state[f"buf{k}"]
+        s.put(f"n{k}", n)
+        new[k] = s.params[k] - s.lr * n
+    return new
+
+
+def rmsprop(s: Step) -> Params:
+    d = _weight_decay(s)
+    alpha, eps = s.h["alpha"], s.h["eps"]
+    new = {}
+    for k in "ab":
+        g = d[k]
+        v = (1 - alpha) * g * g if s.t == 0 else alpha * s.state[f"v{k}"] + (1 - alpha) * g * g
+        s.state[f"v{k}"] = v
+        s.put(f"v{k}", v)
+        new[k] = s.params[k] - s.lr * d[k] / (math.sqrt(v) + eps)
+    return new
+
+
+def _adam(s: Step, grad: Params, base: Params) -> Params:
+    """Adam's moments and step from `grad`, applied to `base`, in torch's order:
+    m moves (1-beta1) of the way to the gradient (lerp), and the step is
+    (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps)."""
+    b1, b2, eps = s.h["beta1"], s.h["beta2"], s.h["eps"]
+    for k in "ab":
+        g = grad[k]
+        if s.t == 0:
+            m, v = (1 - b1) * g, (1 - b2) * g * g
+        else:
+            m, v = s.state[f"m{k}"], s.state[f"v{k}"]
+            m, v = m + (1 - b1) * (g - m), b2 * v + (1 - b2) * g * g
+        s.state[f"m{k}"], s.state[f"v{k}"] = m, v
+        s.put(f"m{k}", m), s.put(f"v{k}", v)
+    bc1, bc2 = 1 - b1 ** (s.t + 1), 1 - b2 ** (s.t + 1)
+    s.put("bc1", bc1), s.put("bc2", bc2)
+    new = {}
+    for k in "ab":
+        m, v = s.state[f"m{k}"], s.state[f"v{k}"]
+        s.put(f"mh{k}", m / bc1), s.put(f"vh{k}", v / bc2)
+        new[k] = base[k] - (s.lr / bc1) * m / (math.sqrt(v) / math.sqrt(bc2) + eps)
+    return new
+
+
+def adam(s: Step) -> Params:
+    return _adam(s, _weight_decay(s), s.params)
+
+
+def adamw(s: Step) -> Params:
+    """Decoupled weight decay: the parameter shrinks (columns wa, wb) before the Adam
+    step, which sees the plain gradient."""
+    shrunk = {k: s.params[k] * (1 - s.lr * s.h["wd"]) for k in "ab"}
+    for k in "ab":
+        s.put(f"w{k}", shrunk[k])
+    return _adam(s, s.grad, shrunk)
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    update: Callable[[Step], Params]
+    torch: dict[str, float]  # the sheet's settings, torch's defaults
+    columns: list[str]  # its sheet's columns after a, b, the errors, loss, dL/da, dL/db
+    lesson_wd: bool = False  # its weight decay is the lesson's --wd, not torch's default
+
+
 ADAM_COLUMNS = ["ma", "va", "mb", "vb", "bc1", "bc2", "mha", "vha", "mhb", "vhb"]
-COLUMNS = {  # after a, b, the errors, loss, dL/da, dL/db; before a', b'
-    "sgd": ["da", "db"],
-    "momentum": ["da", "db", "bufa", "bufb"],
-    "nesterov": ["da", "db", "bufa", "bufb", "na", "nb"],
-    "rmsprop": ["da", "db", "va", "vb"],
-    "adam": ["da", "db", *ADAM_COLUMNS],
-    "adamw": ["wa", "wb", *ADAM_COLUMNS],
+ADAM = {"wd": 0.0, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+UPDATES = {  # one entry per optimizer sheet
+    "sgd": Optimizer(sgd, {"wd": 0.0}, ["da", "db"]),
+    "momentum": Optimizer(
+        momentum, {"wd": 0.0, "momentum": 0.9, "dampening": 0.0}, ["da", "db", "bufa", "bufb"]
+    ),
+    "nesterov": Optimizer(
+        nesterov,
+        {"wd": 0.0, "momentum": 0.9, "dampening": 0.0},
+        ["da", "db", "bufa", "bufb", "na", "nb"],
+    ),
+    "rmsprop": Optimizer(
+        rmsprop, {"wd": 0.0, "alpha": 0.99, "eps": 1e-8}, ["da", "db", "va", "vb"]
+    ),
+    "adam": Optimizer(adam, ADAM, ["da", "db", *ADAM_COLUMNS], lesson_wd=True),
+    "adamw": Optimizer(adamw, ADAM | {"wd": 0.01}, ["wa", "wb", *ADAM_COLUMNS], lesson_wd=True),
 }
 
 
@@ -64,10 +183,8 @@ def batch_xy(p: OptimizersParams, steps: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def settings(p: OptimizersParams, name: str) -> dict[str, float]:
-    out = dict(TORCH[name])
-    if name in ("adam", "adamw"):
-        out["wd"] = p.wd
-    return out
+    opt = UPDATES[name]
+    return opt.torch | {"wd": p.wd} if opt.lesson_wd else dict(opt.torch)
 
 
 def run(
@@ -83,6 +200,7 @@ def run(
     n = steps or p.iterations
     X, Y = batch_xy(p, n)
     B = p.batch_size
+    update = UPDATES[name].update
     cols: dict[str, list] = {}
 
     def put(key: str, v: object) -> None:
@@ -91,61 +209,14 @@ def run(
     a, b = p.init_a, p.init_b
     state: dict[str, float] = {}
     for t in range(n):
-        lr = lrs[t]
-        hh = h[t] if isinstance(h, list) else h
         e = a * X[t] + b - Y[t]
         g = {"a": 2 * float(dot(e, X[t])) / B, "b": 2 * float(total(e)) / B}
         put("a", a), put("b", b), put("e", e)
         put("loss", float(dot(e, e)) / B), put("ga", g["a"]), put("gb", g["b"])
-        params = {"a": a, "b": b}
-        new = {}
-        if name == "adamw":
-            base = {k: params[k] * (1 - lr * hh["wd"]) for k in "ab"}
-            for k in "ab":
-                put(f"w{k}", base[k])
-            grad = g
-        else:
-            base = params
-            grad = {k: g[k] + hh["wd"] * params[k] for k in "ab"}
-            for k in "ab":
-                put(f"d{k}", grad[k])
-        if name == "sgd":
-            new = {k: base[k] - lr * grad[k] for k in "ab"}
-        elif name in ("momentum", "nesterov"):
-            mu, damp = hh["momentum"], hh["dampening"]
-            for k in "ab":
-                buf = grad[k] if t == 0 else mu * state[k] + (1 - damp) * grad[k]
-                state[k] = buf
-                put(f"buf{k}", buf)
-            for k in "ab":
-                step = state[k] if name == "momentum" else grad[k] + mu * state[k]
-                if name == "nesterov":
-                    put(f"n{k}", step)
-                new[k] = base[k] - lr * step
-        elif name == "rmsprop":
-            alpha = hh["alpha"]
-            for k in "ab":
-                d = grad[k]
-                v = (1 - alpha) * d * d if t == 0 else alpha * state[k] + (1 - alpha) * d * d
-                state[k] = v
-                put(f"v{k}", v)
-                new[k] = base[k] - lr * d / (math.sqrt(v) + hh["eps"])
-        else:  # adam, adamw
-            b1, b2 = hh["beta1"], hh["beta2"]
-            for k in "ab":
-                d = grad[k]
-                m = (1 - b1) * d if t == 0 else state["m" + k] + (1 - b1) * (d - state["m" + k])
-                v = (1 - b2) * d * d if t == 0 else b2 * state["v" + k] + (1 - b2) * d * d
-                state["m" + k], state["v" + k] = m, v
-                put(f"m{k}", m), put(f"v{k}", v)
-            bc1, bc2 = 1 - b1 ** (t + 1), 1 - b2 ** (t + 1)
-            put("bc1", bc1), put("bc2", bc2)
-            for k in "ab":
-                m, v = state["m" + k], state["v" + k]
-                put(f"mh{k}", m / bc1), put(f"vh{k}", v / bc2)
-                new[k] = base[k] - (lr / bc1) * m / (math.sqrt(v) / math.sqrt(bc2) + hh["eps"])
+        hh = h[t] if isinstance(h, list) else h
+        new = update(Step(t, {"a": a, "b": b}, g, lrs[t], hh, state, put))
         if freeze is not None and t > 0 and freeze[t - 1]:
-            new = dict(params)
+            new = {"a": a, "b": b}
         put("a'", new["a"]), put("b'", new["b"])
         a, b = new["a"], new["b"]
     return cols
@@ -191,7 +262,9 @@ def expected_cells(p: OptimizersParams) -> Cells:
         left = 1
         for side, lr in enumerate((p.setting(name), p.shared_lr)):
             cols = run(p, name, [lr] * n, settings(p, name))
-            right = _lay(cells, name, RUN_TOP, left, [*FIT, *COLUMNS[name], "a'", "b'"], cols)
+            right = _lay(
+                cells, name, RUN_TOP, left, [*FIT, *UPDATES[name].columns, "a'", "b'"], cols
+            )
             for t, loss in enumerate(cols["loss"]):
                 cells["race", render(3 + t, (1 if side == 0 else race_left) + j)] = loss
             left = right + 1
@@ -271,9 +344,9 @@ def one_cycle_schedule(p: OptimizersParams) -> tuple[list[float], list[float], i
 def _one_cycle(cells: Cells, p: OptimizersParams) -> None:
     lrs, moms, warm = one_cycle_schedule(p)
     cells["one_cycle", "D3"] = float(warm)
-    h = [{"wd": 0.0, "beta1": m, "beta2": 0.999, "eps": 1e-8} for m in moms]
+    h = [ADAM | {"beta1": m} for m in moms]  # torch's Adam, wd 0, 1cycle's momentum
     cols = run(p, "adam", lrs, h) | {"lr": lrs, "mom": moms}
-    order = ["lr", "mom", *FIT, *COLUMNS["adam"], "a'", "b'"]
+    order = ["lr", "mom", *FIT, *UPDATES["adam"].columns, "a'", "b'"]
     _lay(cells, "one_cycle", RUN_TOP, 1, order, cols)
 
 

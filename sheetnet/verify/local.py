@@ -18,6 +18,7 @@ import math
 from ..engine.expr import BinOp, Call, Const, Expr, If, Neg, Paren, Range, Ref, _scalar
 from ..engine.functions import FUNCTIONS
 from ..engine.semantics import Grid, Value
+from ..engine.workbook import Workbook
 from .readback import SavedSheet
 from .report import normalise
 
@@ -29,6 +30,8 @@ WITHIN = "within the rounding sensitivity of the formula on the application's ow
 
 class SavedValues:
     """An evaluation context that reads the values an application saved."""
+
+    input_rel = INPUT_REL  # the relative rounding of a value read (see `rounded`)
 
     def __init__(self, sheets: dict[str, SavedSheet]) -> None:
         self.sheets = sheets
@@ -64,7 +67,7 @@ def bound(expr: Expr, ctx: SavedValues) -> float:
     if t is Const:
         return 0.0
     if t is Ref:
-        return INPUT_REL * _mag(value) if ctx.rounded(expr) else 0.0  # type: ignore[arg-type]
+        return ctx.input_rel * _mag(value) if ctx.rounded(expr) else 0.0  # type: ignore[arg-type]
     if t is Paren:
         return bound(expr.inner, ctx)  # type: ignore[attr-defined]
     if t is Neg:
@@ -107,7 +110,7 @@ def _range_errors(arg: Expr, ctx: SavedValues) -> list[tuple[float, float]]:
     """(value, error) of every element a range or scalar argument contributes."""
     if type(arg) is Range:
         grid = arg.evaluate(ctx)
-        return [(v, INPUT_REL * abs(v)) for v in grid.values if type(v) is float]
+        return [(v, ctx.input_rel * abs(v)) for v in grid.values if type(v) is float]
     v = _scalar(arg.evaluate(ctx))
     return [(v, bound(arg, ctx))] if type(v) is float else []
 
@@ -136,9 +139,9 @@ def _call(e: Call, value: object, ctx: SavedValues) -> float:
         ys = e.args[1].evaluate(ctx).values  # type: ignore[union-attr]
         pairs = [(x, y) for x, y in zip(xs, ys) if type(x) is float and type(y) is float]
         spread = sum(abs(x * y) for x, y in pairs)
-        return 2 * INPUT_REL * spread + UNIT * len(pairs) * spread
+        return 2 * ctx.input_rel * spread + UNIT * len(pairs) * spread
     if name == "INDEX":
-        return INPUT_REL * r
+        return ctx.input_rel * r
     if name in ("COUNT", "MATCH"):
         return 0.0
     return math.inf
@@ -159,11 +162,16 @@ def agrees_locally(expr: Expr, app_value: object, ctx: SavedValues, rtol: float)
     return diff <= SAFETY * bound(expr, ctx)
 
 
-DRIFT = "drift: the formula agrees on each side's own inputs"
+DRIFT = (
+    "drift: beyond the tolerance only because its inputs differ "
+    "(its formula agrees on each side's own inputs)"
+)
 
 
 class ResultsValues:
     """An evaluation context over the engine's own results (exact, never rounded)."""
+
+    input_rel = INPUT_REL
 
     def __init__(self, results: object) -> None:
         self.results = results
@@ -191,3 +199,87 @@ def drifted(
         got_ctx,
         1e-12,  # type: ignore[arg-type]
     )
+
+
+class Perturbed(ResultsValues):
+    """The engine's results, each cell read known only to `rel` relative: what a
+    formula's value may become when everything it reads moves within a tolerance."""
+
+    def __init__(self, results: object, rel: float) -> None:
+        super().__init__(results)
+        self.input_rel = rel
+
+    def rounded(self, ref: Ref) -> bool:
+        return True
+
+
+def allowance(expr: Expr, ctx: Perturbed) -> float:
+    """How far `expr`'s value may move when each cell it reads moves by the context's
+    tolerance (and each of its operations rounds): the propagated bound, with SAFETY's
+    margin. A value no larger than this has no digit a relative comparison can use."""
+    return SAFETY * bound(expr, ctx)
+
+
+SELECTIONS = ("MAX", "MIN")  # functions whose value is one of the cells they read
+COPY_DEPTH = 8  # how many copies (or MAX of copies) deep a cell's level is followed
+
+
+def _selected(expr: Expr) -> list[tuple[str, int, int]] | None:
+    """The cells a formula picks its value from, when it only picks one (a reference,
+    MAX or MIN of cells); None for a formula that computes."""
+    while type(expr) is Paren:
+        expr = expr.inner  # type: ignore[attr-defined]
+    if type(expr) is Ref:
+        return [(expr.sheet, expr.row, expr.col)]  # type: ignore[attr-defined]
+    if type(expr) is not Call or expr.name not in SELECTIONS:  # type: ignore[attr-defined]
+        return None
+    cells = []
+    for arg in expr.args:  # type: ignore[attr-defined]
+        if type(arg) is Ref:
+            cells.append((arg.sheet, arg.row, arg.col))
+        elif type(arg) is Range:
+            r1, c1, r2, c2 = arg.bounds()
+            cells += [(arg.sheet, r, c) for r in range(r1, r2 + 1) for c in range(c1, c2 + 1)]
+        else:
+            return None
+    return cells
+
+
+class RoundingLevel:
+    """Which formula cells of a model are at rounding level for a tolerance `rel`:
+    a cell whose value is no larger than its allowance (how far it may move when
+    everything it reads moves by `rel`) carries no digit to compare relatively, as a
+    relative difference of two nearly equal numbers does. A copy, or the MAX or MIN,
+    of such cells is at rounding level too. Call with a cell: its allowance, or None."""
+
+    def __init__(self, wb: Workbook, results: object, rel: float) -> None:
+        self.wb, self.ctx = wb, Perturbed(results, rel)
+        self.known: dict[tuple[str, int, int], float | None] = {}
+
+    def __call__(self, sheet: str, row: int, col: int, depth: int = 0) -> float | None:
+        key = (sheet, row, col)
+        if key not in self.known:
+            self.known[key] = self._level(sheet, row, col, depth)
+        return self.known[key]
+
+    def _level(self, sheet: str, row: int, col: int, depth: int) -> float | None:
+        value = self.ctx.cell(sheet, row, col)
+        cell = self.wb[sheet].cell(row, col) if sheet in self.wb.sheets else None
+        if type(value) is not float or cell is None or not isinstance(cell.content, Expr):
+            return None
+        picked = _selected(cell.content)
+        if picked is not None and depth < COPY_DEPTH:
+            limit = max((self._read(*at, depth) for at in picked), default=0.0)
+        else:
+            limit = allowance(cell.content, self.ctx)
+        return limit if 0.0 < limit < math.inf and abs(value) <= limit else None
+
+    def _read(self, sheet: str, row: int, col: int, depth: int) -> float:
+        """How far a cell a selection reads may be off: its own allowance when it is
+        at rounding level, else the tolerance."""
+        level = self(sheet, row, col, depth + 1)
+        return (
+            level
+            if level is not None
+            else self.ctx.input_rel * _mag(self.ctx.cell(sheet, row, col))
+        )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,6 +29,8 @@ class SheetReport:
     max_rel: float = 0.0
     mismatches: list[Mismatch] = field(default_factory=list)
     accepted: list[Mismatch] = field(default_factory=list)
+    rounding: int = 0  # cells at rounding level that differ: judged by absolute difference
+    rounding_abs: float = 0.0  # their largest absolute difference (not in max_rel)
 
 
 def normalise(v: object) -> object:
@@ -74,11 +77,19 @@ class Report:
         expected: object,
         got: object,
         tolerated: Callable[[object, object], str | None] | None = None,
+        cause: Callable[[object, object], str | None] | None = None,
+        rounding: Callable[[], float | None] | None = None,
     ) -> None:
-        """Record one cell. `tolerated(expected, got)` may name a known, accepted difference."""
+        """Record one cell: numbers agree within rtol, relative. For two that do not,
+        `rounding()` may give the cell's allowance when the cell is at rounding level
+        (its expected value no larger than that): within the allowance, they agree,
+        and their difference is kept out of max_rel, where it would mean nothing.
+        Then `cause(expected, got)` may name why the cell is wrong (the mismatch's
+        reason), and `tolerated(expected, got)` a known, accepted difference."""
         rep = self.sheet(sheet)
         rep.compared += 1
         exp_v, got_v = normalise(expected), normalise(got)
+        why = None
         if type(exp_v) is float and type(got_v) is float:
             if exp_v == got_v:
                 return
@@ -86,16 +97,28 @@ class Report:
             scale = max(abs(exp_v), abs(got_v))
             rel = diff / scale if scale else 0.0
             rep.max_abs = max(rep.max_abs, diff)
+            limit = rounding() if rounding and rel > self.rtol else None
+            if limit is not None and diff <= limit:
+                rep.rounding += 1
+                rep.rounding_abs = max(rep.rounding_abs, diff)
+                return
             rep.max_rel = max(rep.max_rel, rel)
             if rel <= self.rtol:
                 return
+            if limit is not None:
+                why = f"{diff:.1e} apart (absolute: more than {limit:.1e}, its rounding level)"
         elif exp_v == got_v or (exp_v in (None, "") and got_v in (None, "")):
+            return
+        reason = cause(exp_v, got_v) if cause else None
+        if reason:
+            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v, reason))
             return
         reason = tolerated(exp_v, got_v) if tolerated else None
         if reason:
             rep.accepted.append(Mismatch(sheet, cell, exp_v, got_v, reason))
         else:
-            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v, _why(exp_v, got_v)))
+            why = why or _why(exp_v, got_v)
+            rep.mismatches.append(Mismatch(sheet, cell, exp_v, got_v, why))
 
     def add_problem(
         self, sheet: str, cell: str, expected: object, got: object, reason: str
@@ -117,16 +140,18 @@ class Report:
         width = max([len(s) for s in self.sheets] + [5])
         lines.append(
             f"  {'sheet':<{width}}  {'cells':>7}  {'max abs diff':>12}  "
-            f"{'max rel diff':>12}  {'mismatches':>10}"
+            f"{'max rel diff':>12}   {'mismatches':>10}"
         )
         for s in self.sheets.values():
+            mark = "*" if s.rounding else " "
             lines.append(
                 f"  {s.sheet:<{width}}  {s.compared:>7}  {s.max_abs:>12.3g}  "
-                f"{s.max_rel:>12.3g}  {len(s.mismatches):>10}"
+                f"{s.max_rel:>12.3g}{mark}  {len(s.mismatches):>10}"
             )
-        accepted = [m for s in self.sheets.values() for m in s.accepted]
-        if accepted:
-            lines.append(f"  {len(accepted)} cell(s) differ only as known: {accepted[0].reason}")
+        lines.extend(self._rounding_notes())
+        reasons = Counter(m.reason for s in self.sheets.values() for m in s.accepted)
+        for reason, count in reasons.items():
+            lines.append(f"  {count:,} cell(s) differ only as known: {reason}")
         bad = self.mismatches()
         if bad:
             exp_name, got_name = self.sides
@@ -141,6 +166,24 @@ class Report:
         lines.extend(f"  {note}" for note in self.notes)
         lines.append(self.verdict())
         return "\n".join(lines)
+
+    def _rounding_notes(self) -> list[str]:
+        """The footnote of the sheets marked *: their cells at rounding level."""
+        marked = [s for s in self.sheets.values() if s.rounding]
+        if not marked:
+            return []
+        lines = [
+            f"  * {s.sheet}: {s.rounding:,} cell(s) at rounding level, at most "
+            f"{s.rounding_abs:.3g} apart (absolute)"
+            for s in marked
+        ]
+        lines += [
+            "    at rounding level: a value no larger than the change that moving its inputs",
+            f"    by the tolerance ({self.rtol:.0e}) could make in it, as a relative difference of",
+            "    two nearly equal numbers is. Such digits are rounding noise: these cells are",
+            "    judged by their absolute difference and left out of max rel diff",
+        ]
+        return lines
 
     def verdict(self) -> str:
         if not any(s.compared for s in self.sheets.values()):
@@ -162,6 +205,8 @@ class Report:
                         "max_rel": json_number(s.max_rel),
                         "mismatches": [_mismatch_json(m) for m in s.mismatches],
                         "accepted": [_mismatch_json(m) for m in s.accepted],
+                        "rounding_level": s.rounding,
+                        "rounding_max_abs": json_number(s.rounding_abs),
                     }
                     for s in self.sheets.values()
                 ],

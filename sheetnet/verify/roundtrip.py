@@ -41,7 +41,7 @@ from ..reader import Package, SavedFormulas, SharedGroup
 from ..reader.grid import CellGrid
 from ..text import brief, exact
 from .apps import APPS, App, AppMissing, installed
-from .local import DRIFT, ResultsValues, SavedValues, drifted
+from .local import DRIFT, ResultsValues, RoundingLevel, SavedValues, drifted
 from .readback import SavedSheet, read_workbook
 from .report import Report, normalise
 
@@ -78,6 +78,7 @@ class Comparison:
     report: Report
     changes: list[Change] = field(default_factory=list)
     key_results: list[KeyChange] = field(default_factory=list)
+    not_recalculated: str | None = None  # what compare says first of such a file
 
     @property
     def edited_formulas(self) -> list[Change]:
@@ -388,8 +389,28 @@ def compare_file(
         sides=("python", "your file"),
     )
     pinned = {(c.sheet, c.cell) for c in edits if c.pinned}
+    _compare_cells(report, wb, saved, results, None if recalc else baseline, pinned)
+    lead = _not_recalculated(report)
+    keys = [
+        KeyChange(k.label, k.sheet, k.a1, baseline.at(k.sheet, k.a1), results.at(k.sheet, k.a1))
+        for k in lesson.key_results(recorded.params)
+    ]
+    return Comparison(recorded.lesson, report, changes, keys, lead)
+
+
+def _compare_cells(
+    report: Report,
+    wb: Workbook,
+    saved: dict[str, SavedSheet],
+    results: Results,
+    baseline: Results | None,
+    pinned: set[tuple[str, str]],
+) -> None:
+    """Every formula cell's saved value against Python's. With `baseline` (the
+    lesson's values as built; None when the values were recalculated here), a saved
+    value that is still the one from before the file's changes is named stale."""
     contexts = (ResultsValues(results), SavedValues(saved))
-    missing = stale = 0
+    levels = RoundingLevel(wb, results, report.rtol)
     for sheet in wb.sheets.values():
         got = saved[sheet.name]
         values = got.values
@@ -404,39 +425,61 @@ def compare_file(
             a1 = address.render(row, col)
             if pinned and (sheet.name, a1) in pinned:
                 continue
-            missing += value is None
-            before = len(rep.mismatches)
             report.compare(
                 sheet.name,
                 a1,
                 mine,
                 value,
                 partial(_known, sheet, row, col, got.formulas, values, contexts),
+                None
+                if baseline is None
+                else partial(_stale, baseline[sheet.name, row, col], report.rtol),
+                partial(levels, sheet.name, row, col),
             )
-            if len(rep.mismatches) > before:
-                old = normalise(baseline[sheet.name, row, col])
-                stale += old == normalise(value) or (
-                    isinstance(old, float)
-                    and isinstance(value, float)
-                    and math.isclose(old, value, rel_tol=rtol)
-                )
+
+
+def _stale(before: object, rtol: float, mine: object, got: object) -> str | None:
+    """Whether the saved value is the lesson's value as built (`before`) where the
+    file's changes moved it: the file was not recalculated after them."""
+    before = normalise(before)
+    if before == mine:
+        return None  # the changes did not reach this cell
+    if before == got or (
+        type(before) is float and type(got) is float and math.isclose(before, got, rel_tol=rtol)
+    ):
+        return STALE_CELL
+    return None
+
+
+def _not_recalculated(report: Report) -> str | None:
+    """The notes of a file whose values were not calculated after its changes (or not
+    at all), and the line compare leads with for it."""
+    bad = report.mismatches()
+    stale = sum(m.reason == STALE_CELL for m in bad)
+    missing = sum(m.got is None for m in bad)
+    others = len(bad) - stale - missing
+    also = f" ({others:,} other cell(s) differ too)" if others else ""
     if missing:
         report.notes.append(
-            f"{missing} formula cell(s) have no saved value: the file was saved by a tool "
-            "that does not calculate; try --recalc"
+            f"{missing:,} formula cell(s) have no saved value: the file was saved by a tool "
+            f"that does not calculate{also}; try --recalc"
         )
-    mismatched = len(report.mismatches())
-    if mismatched and stale == mismatched and any(c.kind == "input" for c in changes):
+        return (
+            f"NOT RECALCULATED: {missing:,} formula cell(s) have no saved value (the file "
+            "was saved by a tool that does not calculate); open and save it in a "
+            "spreadsheet, or run compare with --recalc"
+        )
+    if stale:
         report.notes.append(
-            f"{STALE}: inputs changed but its {stale:,} differing cells "
-            "still hold the values from before; recalculate in your spreadsheet "
-            "(LibreOffice: Data > Calculate > Recalculate Hard) or use --recalc"
+            f"{STALE}: {stale:,} cell(s) still hold their values from before your changes"
+            f"{also}; recalculate in your spreadsheet (LibreOffice: Data > Calculate > "
+            "Recalculate Hard) or use --recalc"
         )
-    keys = [
-        KeyChange(k.label, k.sheet, k.a1, baseline.at(k.sheet, k.a1), results.at(k.sheet, k.a1))
-        for k in lesson.key_results(recorded.params)
-    ]
-    return Comparison(recorded.lesson, report, changes, keys)
+        return (
+            "NOT RECALCULATED: your changes are in the file but its saved values are from "
+            "before them; open and save it with recalculation on, or run compare with --recalc"
+        )
+    return None
 
 
 def _formula_positions(sheet: Sheet) -> Iterator[tuple[int, int]]:
@@ -506,7 +549,8 @@ def _known(
     got: object,
 ) -> str | None:
     """Why the file's value may stand beside Python's: a known difference of any
-    application, or drift (the formula agrees on each side's own inputs)."""
+    application, or drift (the formula agrees on each side's own inputs). A cell
+    with no saved value was never calculated: that is no drift."""
     formula = formulas.text_at(row, col)
     cell = sheet.cell(row, col)
     for app in APPS.values():
@@ -514,7 +558,8 @@ def _known(
         if why:
             return why
     if (
-        cell is not None
+        got is not None
+        and cell is not None
         and isinstance(cell.content, Expr)
         and drifted(cell.content, mine, got, *contexts)
     ):
@@ -523,17 +568,13 @@ def _known(
 
 
 STALE = "the file's values are stale"
+STALE_CELL = "stale: its value from before your changes (not recalculated)"
 
 
 def render_comparison(result: Comparison) -> str:
     """A file not recalculated said first; then the report, what changed, how the
     lesson's results moved, and one verdict."""
-    lines = []
-    if any(note.startswith(STALE) for note in result.report.notes):
-        lines.append(
-            "NOT RECALCULATED: your inputs changed but the saved values did not; open and "
-            "save it with recalculation on, or run compare with --recalc"
-        )
+    lines = [result.not_recalculated] if result.not_recalculated else []
     lines += [result.report.without_verdict(), render_changes(result.changes)]
     moved = [k for k in result.key_results if k.before != k.after]
     if result.key_results:
