@@ -1,0 +1,160 @@
+"""regularisation: bias and variance, and weight decay two ways, on a polynomial fitted
+to a dozen noisy samples by gradient descent (fast.ai lesson 5, issue 24)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ...engine import address
+from ..contract import Exercise, KeyResult, Lesson, reference
+from ..kit import Front
+from .layout import Layout, RegularisationParams, runs
+from .sheets import build, charts
+
+__all__ = ["LESSON", "RegularisationParams", "build"]
+
+
+def _final(p: RegularisationParams, sheet: str, degree: int, name: str) -> str:
+    lay = Layout(p)
+    return address.render(lay.row(p.steps), lay.col(degree)[name])
+
+
+def key_results(p: RegularisationParams) -> list[KeyResult]:
+    out = [
+        KeyResult(f"validation loss: {run.title}", run.sheet,
+                  _final(p, run.sheet, run.degree, "valid_loss"))
+        for run in runs(p)
+    ]  # fmt: skip
+    out += [
+        KeyResult(f"training loss: {run.title}", run.sheet,
+                  _final(p, run.sheet, run.degree, "train_loss"))
+        for run in runs(p)[:3]
+    ]  # fmt: skip
+    return out
+
+
+def _story(p: RegularisationParams) -> str:
+    """What the defaults' numbers say, measured by the reference as built."""
+    from ...reference.regularisation import final_losses
+
+    losses = final_losses(p)
+    none, good, big, low = (losses[run.sheet] for run in runs(p))
+    lines = (
+        f"As built: without weight decay the training loss reaches {none[0]:.3f} but the "
+        f"validation loss is {none[1]:.3f}; with wd {p.good_wd:g} it is {good[1]:.3f}; "
+        f"with wd {p.big_wd:g} {big[1]:.3f} (training {big[0]:.3f}: too stiff to follow the "
+        f"curve); degree {p.low_degree} without decay {low[1]:.3f}."
+    )
+    if good[1] < low[1]:
+        return lines + (f" Here many parameters with weight decay beat few without "
+                        f"({good[1]:.3f} < {low[1]:.3f}).")  # fmt: skip
+    return lines + (f" Here few parameters without weight decay do as well or better "
+                    f"({low[1]:.3f} <= {good[1]:.3f}): it depends on the data.")  # fmt: skip
+
+
+def front(p: RegularisationParams) -> Front:
+    return Front(
+        "Weight decay: bias, variance and a polynomial that bends too far (fast.ai lesson 5)",
+        [
+            f"{p.samples} noisy samples of cos(πx) are fitted by a polynomial of degree "
+            f"{p.degree} ({p.steps} steps of gradient descent on the mean squared error), three "
+            f"times: no weight decay (it bends through the noise), wd {p.good_wd:g}, "
+            f"wd {p.big_wd:g} (too flat); and by degree {p.low_degree} without weight decay.",
+            "Weight decay adds wd·(sum of w²) to the loss, so each step adds 2·wd·w to the "
+            "gradient; the same step shrinks the weights by (1 - lr·2·wd) and then steps: each "
+            "run sheet computes both and shows their difference (zero but rounding). For Adam "
+            "the two differ: that is AdamW (the optimizers workbook).",
+            _story(p),
+            "The key results below are formulas: they follow when you change the yellow cells.",
+        ],
+        [
+            "good_decay!C1 is the good run's weight decay: try 0.02 or 0.5, watch the curves.",
+            "data!C2 is the learning rate; data's yellow y values are the noisy samples.",
+            "no_decay!C1: give the unregularised run a little decay (0.05) and compare.",
+        ],
+        charts(p),
+    )
+
+
+def examples() -> list[RegularisationParams]:
+    return [
+        RegularisationParams(degree=4, low_degree=2, samples=5, steps=3, seed=1),
+        RegularisationParams(degree=6, low_degree=1, samples=8, steps=4, lr=0.02,
+                             good_wd=0.01, big_wd=0.5, noise=0.1, seed=7),
+    ]  # fmt: skip
+
+
+def strategy() -> Any:
+    from hypothesis import strategies as st
+
+    return st.integers(1, 6).flatmap(
+        lambda degree: st.builds(
+            RegularisationParams,
+            degree=st.just(degree + 1),
+            low_degree=st.integers(1, degree),
+            samples=st.integers(2, 14),
+            noise=st.floats(0.0, 1.0),
+            steps=st.integers(1, 5),
+            lr=st.floats(1e-3, 0.1),
+            good_wd=st.floats(0.0, 1.0),
+            big_wd=st.floats(0.0, 5.0),
+            seed=st.integers(0, 2**31),
+        )
+    )
+
+
+EXERCISES = (
+    Exercise(
+        "size", "good_decay", "sum of w²",
+        "the size of the weights: the sum of the squares of the step's weights; fill down",
+        "SUMSQ takes the row of weights w0..wd", "what weight decay measures", 1,
+    ),
+    Exercise(
+        "decoupled", "good_decay", "w0 decoupled",
+        "the step the other way: shrink w0 by (1 - lr·2·wd), then subtract lr times its "
+        "gradient dMSE/dw0; fill right and down",
+        "keep data!$C$2 (lr) and $C$1 (wd) fixed; the weights and the gradient sit on this row",
+        "weight decay as shrinking the weights", 2,
+        also=("w0: L2 - decoupled",),
+    ),
+    Exercise(
+        "gradient", "good_decay", "dMSE/dw1",
+        "dMSE/dw1: 2·SUMPRODUCT(this step's residuals, feature 1's row of the turned "
+        "features on data)/samples; fill down, then right for w2..wd",
+        "the residuals' row and the feature's row have one cell per sample",
+        "the gradient of the mean squared error", 3,
+    ),
+)  # fmt: skip
+
+
+def exercise_params(params: Any) -> Any:
+    """A few steps: every cell a learner writes is theirs."""
+    return dataclasses.replace(params, steps=min(params.steps, 5))
+
+
+LESSON = Lesson(
+    exercises=EXERCISES,
+    exercise_params=exercise_params,
+    name="regularisation",
+    filename="regularisation.xlsx",
+    summary="weight decay against overfitting: a polynomial fitted three ways, bias and variance",
+    params=RegularisationParams,
+    sheets=build,
+    reference=reference("regularisation"),
+    key_results=key_results,
+    examples=examples,
+    strategy=strategy,
+    front=front,
+    bad_options=(
+        (("--degree", "0"), "--degree: must be at least 1"),
+        (("--degree", "50"), "--degree: at most 20"),
+        (("--low-degree", "9"), "--low-degree: must be below --degree"),
+        (("--samples", "1"), "--samples: must be at least 2"),
+        (("--steps", "0"), "--steps: must be at least 1"),
+        (("--lr", "-1"), "--lr: must be positive"),
+        (("--good-wd", "-0.1"), "--good-wd: must not be negative"),
+        (("--noise", "-1"), "--noise: must not be negative"),
+        (("--steps", "1000000"), "--steps:"),
+    ),
+)
