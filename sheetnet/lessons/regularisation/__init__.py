@@ -9,68 +9,73 @@ from typing import Any
 from ...engine import address
 from ..contract import Exercise, KeyResult, Lesson, reference
 from ..kit import Front
-from .layout import Layout, RegularisationParams, runs
+from .layout import SUMMARY, Layout, RegularisationParams, runs
 from .sheets import build, charts
 
 __all__ = ["LESSON", "RegularisationParams", "build"]
 
 
-def _final(p: RegularisationParams, sheet: str, degree: int, name: str) -> str:
-    lay = Layout(p)
-    return address.render(lay.row(p.steps), lay.col(degree)[name])
-
-
 def key_results(p: RegularisationParams) -> list[KeyResult]:
-    out = [
-        KeyResult(f"validation loss: {run.title}", run.sheet,
-                  _final(p, run.sheet, run.degree, "valid_loss"))
-        for run in runs(p)
-    ]  # fmt: skip
-    out += [
-        KeyResult(f"training loss: {run.title}", run.sheet,
-                  _final(p, run.sheet, run.degree, "train_loss"))
-        for run in runs(p)[:3]
-    ]  # fmt: skip
+    """Each run's last losses, from the run sheets' named columns, and the summary's verdict."""
+    lay = Layout(p)
+    last = lay.row(p.steps)
+    out = []
+    for name, what, chosen in (("valid_loss", "validation", runs(p)),
+                               ("train_loss", "training", runs(p)[:3])):  # fmt: skip
+        for run in chosen:
+            where = address.render(last, lay.col(run.degree)[name])
+            out.append(KeyResult(f"{what} loss: {run.title}", run.sheet, where))
+    good, low = runs(p)[1], runs(p)[3]
+    verdict = address.render(lay.verdict_row, 1 + SUMMARY.index("validation loss"))
+    label = f"validation: degree {low.degree} minus wd {good.wd:g} (> 0: decay wins)"
+    out.append(KeyResult(label, "summary", verdict))
     return out
 
 
-def _story(p: RegularisationParams) -> str:
-    """What the defaults' numbers say, measured by the reference as built."""
+def _story(p: RegularisationParams) -> list[str]:
+    """What the numbers say as built, measured by the reference (the key results below
+    are the workbook's own formulas, and follow any change)."""
     from ...reference.regularisation import final_losses
 
     losses = final_losses(p)
     none, good, big, low = (losses[run.sheet] for run in runs(p))
-    lines = (
-        f"As built: without weight decay the training loss reaches {none[0]:.3f} but the "
-        f"validation loss is {none[1]:.3f}; with wd {p.good_wd:g} it is {good[1]:.3f}; "
-        f"with wd {p.big_wd:g} {big[1]:.3f} (training {big[0]:.3f}: too stiff to follow the "
-        f"curve); degree {p.low_degree} without decay {low[1]:.3f}."
-    )
+    lines = [
+        f"As built: no weight decay ends at training loss {none[0]:.3f} but validation loss "
+        f"{none[1]:.3f}; wd {p.good_wd:g} at validation {good[1]:.3f};",
+        f"wd {p.big_wd:g} at {big[1]:.3f} (training {big[0]:.3f}: too stiff to follow the "
+        f"curve); degree {p.low_degree} without weight decay at {low[1]:.3f}.",
+    ]
     if good[1] < low[1]:
-        return lines + (f" Here many parameters with weight decay beat few without "
-                        f"({good[1]:.3f} < {low[1]:.3f}).")  # fmt: skip
-    return lines + (f" Here few parameters without weight decay do as well or better "
-                    f"({low[1]:.3f} <= {good[1]:.3f}): it depends on the data.")  # fmt: skip
+        lines.append(
+            f"Here many parameters with weight decay beat few without ({good[1]:.3f} < "
+            f"{low[1]:.3f}); with other samples (--seed) it can go the other way."
+        )
+    else:
+        lines.append(
+            f"Here few parameters without weight decay do as well or better ({low[1]:.3f} "
+            f"<= {good[1]:.3f}): which wins depends on the samples."
+        )
+    return lines
 
 
 def front(p: RegularisationParams) -> Front:
     return Front(
         "Weight decay: bias, variance and a polynomial that bends too far (fast.ai lesson 5)",
         [
-            f"{p.samples} noisy samples of cos(πx) are fitted by a polynomial of degree "
-            f"{p.degree} ({p.steps} steps of gradient descent on the mean squared error), three "
-            f"times: no weight decay (it bends through the noise), wd {p.good_wd:g}, "
-            f"wd {p.big_wd:g} (too flat); and by degree {p.low_degree} without weight decay.",
+            f"{p.samples} noisy samples of cos(πx), fitted by a polynomial of degree {p.degree} "
+            f"({p.steps} steps of gradient descent on the mean squared error) three times:",
+            f"no weight decay (it bends through the noise), wd {p.good_wd:g}, and wd "
+            f"{p.big_wd:g} (too flat); beside them degree {p.low_degree} without weight decay.",
             "Weight decay adds wd·(sum of w²) to the loss, so each step adds 2·wd·w to the "
-            "gradient; the same step shrinks the weights by (1 - lr·2·wd) and then steps: each "
-            "run sheet computes both and shows their difference (zero but rounding). For Adam "
-            "the two differ: that is AdamW (the optimizers workbook).",
-            _story(p),
-            "The key results below are formulas: they follow when you change the yellow cells.",
+            "gradient. The same step written another way",
+            "shrinks the weights by (1 - lr·2·wd), then steps: each run sheet computes both "
+            "and their difference (0 but rounding).",
+            "For Adam the two ways differ: that is AdamW (see the optimizers workbook).",
+            *_story(p),
         ],
         [
-            "good_decay!C1 is the good run's weight decay: try 0.02 or 0.5, watch the curves.",
-            "data!C2 is the learning rate; data's yellow y values are the noisy samples.",
+            "good_decay!C1 is the good run's weight decay: try 0.02 or 0.5 and watch the curves.",
+            "data!C2 is the learning rate; data's yellow y cells are the noisy samples.",
             "no_decay!C1: give the unregularised run a little decay (0.05) and compare.",
         ],
         charts(p),

@@ -369,7 +369,5 @@ def charts(p: RegularisationParams) -> list[Chart]:
             y_range=(-2.0, 2.0),
             x_range=(-1.0, 1.0),
         ),
-        Chart(
-            "Final weights w0..wd of each run: weight decay keeps them small", "k", "wk", weights
-        ),
+        Chart("Final weights w0..wd: weight decay keeps them small", "k", "wk", weights),
     ]
