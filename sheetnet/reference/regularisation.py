@@ -89,7 +89,7 @@ def expected_cells(p: RegularisationParams) -> Cells:
         P, F = features(xs, d)
         put(cells, "data", top, lay.data["p"], P)
         put(cells, "data", top, lay.data["f"], F)
-    put(cells, "data", lay.turned_top, 1, features(x, d)[1].T)
+    put(cells, "data", lay.turned_top, lay.data["turned"], features(x, d)[1].T)
     columns = train_all(p)
     for run in runs(p):
         c, col = columns[run.sheet], lay.col(run.degree)
@@ -122,10 +122,10 @@ def expected_cells(p: RegularisationParams) -> Cells:
         diff = c["diff"]
         row = [run.wd, c["train_loss"][-1], c["valid_loss"][-1], c["size"][-1],
                max(float(diff.max()), -float(diff.min()))]  # fmt: skip
-        put(cells, "summary", SUMMARY_TOP + i, 1, np.array([row]))
-        put(cells, "summary", lay.weights_top, 1 + i, c["w"][-1][:, None])
+        put(cells, "summary", SUMMARY_TOP + i, lay.summary[SUMMARY[0]], np.array([row]))
+        put(cells, "summary", lay.weights_top, lay.weights["run"] + i, c["w"][-1][:, None])
     good, low = columns["good_decay"], columns["low_degree"]
-    cells["summary", render(lay.verdict_row, 1 + SUMMARY.index("validation loss"))] = float(
+    cells["summary", render(lay.verdict_row, lay.summary["validation loss"])] = float(
         low["valid_loss"][-1] - good["valid_loss"][-1]
     )
     return cells

@@ -530,8 +530,7 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     true_k, pred_k = Block(s, 3, 0, CLASSES, 1), Block(s, 2, 1, 1, CLASSES)
     grid.fill(
         lambda i, j: sumproduct(
-            (labels.eq(true_k.fixed_col()[i, 0]))
-            * (preds.eq(pred_k.fixed_row()[0, j]))
+            (labels.eq(true_k.fixed_col()[i, 0])) * (preds.eq(pred_k.fixed_row()[0, j]))
         ),
         note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
     )

@@ -9,7 +9,7 @@ from typing import Any
 from ...engine import address
 from ..contract import Exercise, KeyResult, Lesson, reference
 from ..kit import Front
-from .layout import SUMMARY, Layout, RegularisationParams, runs
+from .layout import Layout, RegularisationParams, runs
 from .sheets import build, charts
 
 __all__ = ["LESSON", "RegularisationParams", "build"]
@@ -26,7 +26,7 @@ def key_results(p: RegularisationParams) -> list[KeyResult]:
             where = address.render(last, lay.col(run.degree)[name])
             out.append(KeyResult(f"{what} loss: {run.title}", run.sheet, where))
     good, low = runs(p)[1], runs(p)[3]
-    verdict = address.render(lay.verdict_row, 1 + SUMMARY.index("validation loss"))
+    verdict = address.render(lay.verdict_row, lay.summary["validation loss"])
     label = f"validation: degree {low.degree} minus wd {good.wd:g} (> 0: decay wins)"
     out.append(KeyResult(label, "summary", verdict))
     return out
@@ -116,12 +116,12 @@ EXERCISES = (
         "SUMSQ takes the row of weights w0..wd", "what weight decay measures", 1,
     ),
     Exercise(
-        "decoupled", "good_decay", "w0 decoupled",
-        "the step the other way: shrink w0 by (1 - lr·2·wd), then subtract lr times its "
-        "gradient dMSE/dw0; fill right and down",
-        "keep data!$C$2 (lr) and $C$1 (wd) fixed; the weights and the gradient sit on this row",
-        "weight decay as shrinking the weights", 2,
-        also=("w0: L2 - decoupled",),
+        "step", "good_decay", "w0",
+        "B6: the weight after step 0, with weight decay as the L2 term: w0 (B5) minus the "
+        "learning rate times (its gradient dMSE/dw0 plus 2·wd·w0); fill right and down",
+        "keep data!$C$2 (lr) and $C$1 (wd) fixed; the gradient sits on the row above",
+        "weight decay in the gradient", 2,
+        also=("w0 decoupled", "w0: L2 - decoupled"),
     ),
     Exercise(
         "gradient", "good_decay", "dMSE/dw1",

@@ -161,15 +161,17 @@ class Layout:
         self.p = p
         d = p.degree
         # data: sample, x, y, P1..Pd, a gap, F1..Fd
-        self.data = {"sample": 0, "x": 1, "y": 2, "p": 3, "f": 4 + d}
+        self.data = {"sample": 0, "x": 1, "y": 2, "p": 3, "f": 4 + d, "turned": 1}
         self.train_top = DATA_TOP
         self.valid_top = DATA_TOP + p.samples + 3  # a gap, a title, the headers
         self.turned_top = self.valid_top + VALID + 3  # features turned: one row per feature
         # curves: x, true curve, P1..Pd, F1..Fd, then one fitted curve per run
         self.curves = {"x": 0, "true": 1, "p": 2, "f": 2 + d, "fit": 2 + 2 * d}
         # summary: the results table, the verdict row below it, the final weights below that
-        self.verdict_row = SUMMARY_TOP + len(RUN_SHEETS) + 1
+        self.summary = {"run": 0} | {name: 1 + j for j, name in enumerate(SUMMARY)}
+        self.verdict_row = SUMMARY_TOP + len(RUN_SHEETS) + 1  # in the validation loss column
         self.weights_top = self.verdict_row + 3
+        self.weights = {"k": 0, "run": 1}  # final weights: k, then one column per run
 
     def col(self, degree: int) -> dict[str, int]:
         """A run sheet's columns for a polynomial of `degree` (degree + 1 weights)."""

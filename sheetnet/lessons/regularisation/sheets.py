@@ -154,7 +154,7 @@ def _data(wb: Workbook, p: RegularisationParams, lay: Layout) -> Data:
         F = _features(s, X, lay.data["p"], lay.data["f"], d, first)
         sets.append(Features(X, Y, F))
     train, valid = sets
-    T = Block(s, lay.turned_top, 1, d, p.samples)
+    T = Block(s, lay.turned_top, lay.data["turned"], d, p.samples)
     s.header((lay.turned_top - 2, 0), "training features, turned")
     F = train.f
     T.fill(lambda k, i: F[i, k], note=NOTES["turned"], number_format=NUMBER)
@@ -290,12 +290,12 @@ def _summary(wb: Workbook, p: RegularisationParams, lay: Layout, fits: list[Fit]
     s = wb.add_sheet("summary")
     s.label("A1", "Each run after its last step: training loss falls as the polynomial bends "
             "closer to the samples, validation loss says whether that helped.")  # fmt: skip
-    s.header((SUMMARY_TOP - 1, 0), "run")
-    for j, text in enumerate(SUMMARY):
-        s.header((SUMMARY_TOP - 1, 1 + j), text)
-    table = Block(s, SUMMARY_TOP, 1, len(fits), len(SUMMARY))
+    s.header((SUMMARY_TOP - 1, lay.summary["run"]), "run")
+    for text in SUMMARY:
+        s.header((SUMMARY_TOP - 1, lay.summary[text]), text)
+    table = Block(s, SUMMARY_TOP, lay.summary[SUMMARY[0]], len(fits), len(SUMMARY))
     for i, fit in enumerate(fits):
-        s.label((SUMMARY_TOP + i, 0), fit.run.title)
+        s.label((SUMMARY_TOP + i, lay.summary["run"]), fit.run.title)
         last = fit.w.rows - 1
         diff = fit.diff.range
         cells = (fit.wd, fit.train_loss.fixed()[last, 0], fit.valid_loss.fixed()[last, 0],
@@ -306,17 +306,19 @@ def _summary(wb: Workbook, p: RegularisationParams, lay: Layout, fits: list[Fit]
     good, low = fits[1], fits[3]
     verdict_row = lay.verdict_row
     valid = SUMMARY.index("validation loss")
-    s.label((verdict_row, 0), f"validation loss: {low.run.title} minus {good.run.title} "
-            "(above 0: the big polynomial with weight decay generalises better)")  # fmt: skip
-    s.formula((verdict_row, 1 + valid), table[3, valid] - table[1, valid], number_format=NUMBER)
+    verdict = (f"validation loss: {low.run.title} minus {good.run.title} "
+               "(above 0: the big polynomial with weight decay generalises better)")  # fmt: skip
+    s.label((verdict_row, lay.summary["run"]), verdict)
+    s.formula((verdict_row, lay.summary["validation loss"]), table[3, valid] - table[1, valid],
+              number_format=NUMBER)  # fmt: skip
     top = lay.weights_top
-    s.header((top - 1, 0), "final weights")
+    s.header((top - 1, lay.weights["k"]), "final weights")
     for i in range(p.degree + 1):
-        s.set((top + i, 0), float(i), Role.LABEL)
+        s.set((top + i, lay.weights["k"]), float(i), Role.LABEL)
     for j, fit in enumerate(fits):
         final = fit.final.fixed()
-        s.header((top - 1, 1 + j), fit.run.sheet)
-        Block(s, top, 1 + j, fit.w.cols, 1).fill(
+        s.header((top - 1, lay.weights["run"] + j), fit.run.sheet)
+        Block(s, top, lay.weights["run"] + j, fit.w.cols, 1).fill(
             lambda k, _, w=final: w[0, k], number_format=NUMBER
         )
     s.width(0, 44.0)
@@ -348,8 +350,8 @@ def charts(p: RegularisationParams) -> list[Chart]:
     curves.append(Series("training samples", _column("data", lay.data["x"], *t),
                          _column("data", lay.data["y"], *t), marker=True))  # fmt: skip
     top = lay.weights_top
-    weights = [Series(run.sheet, _column("summary", 0, top, top + p.degree),
-                      _column("summary", 1 + j, top, top + p.degree))
+    weights = [Series(run.sheet, _column("summary", lay.weights["k"], top, top + p.degree),
+                      _column("summary", lay.weights["run"] + j, top, top + p.degree))
                for j, run in enumerate(runs(p))]  # fmt: skip
     return [
         Chart(
