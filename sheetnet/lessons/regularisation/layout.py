@@ -24,8 +24,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from ...engine.address import MAX_COLS, MAX_ROWS
+from ...engine.address import MAX_ROWS
 from ..contract import (
+    DEFAULT_MAX_FORMULA_CELLS,
     INT,
     LessonParams,
     ParamError,
@@ -74,6 +75,7 @@ class RegularisationParams(LessonParams):
     big_wd: float = param(2.0, check=non_negative, help="weight decay of the too-much run")
     seed: int = param(4, kind=INT, check=seed_range, help="seed of the samples and their noise")
 
+    MAX_FORMULA_CELLS: ClassVar[int] = DEFAULT_MAX_FORMULA_CELLS
     SIZE_OPTION: ClassVar[str] = "steps"
     SIZE_ADVICE: ClassVar[str] = "use fewer steps"
 
@@ -89,8 +91,6 @@ class RegularisationParams(LessonParams):
         lay = Layout(self)
         if lay.last_row >= MAX_ROWS:
             raise ParamError("steps", f"at most {MAX_ROWS - RUN_TOP - 1:,} rows fit a sheet")
-        if lay.width > MAX_COLS:
-            raise ParamError("samples", "too many columns for a sheet: use fewer samples")
 
     def formula_cells(self) -> int:
         return Layout(self).formula_cells()

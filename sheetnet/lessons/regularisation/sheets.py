@@ -306,9 +306,12 @@ def _summary(wb: Workbook, p: RegularisationParams, lay: Layout, fits: list[Fit]
     good, low = fits[1], fits[3]
     verdict_row = lay.verdict_row
     valid = SUMMARY.index("validation loss")
-    verdict = (f"validation loss: {low.run.title} minus {good.run.title} "
-               "(above 0: the big polynomial with weight decay generalises better)")  # fmt: skip
-    s.label((verdict_row, lay.summary["run"]), verdict)
+    s.label(
+        (verdict_row, lay.summary["run"]),
+        f"validation loss: degree {low.run.degree} minus degree {good.run.degree} with wd",
+        note=f"{low.run.title} minus {good.run.title}: above 0, the big polynomial with weight "
+        "decay generalises better than the small one without",
+    )
     s.formula((verdict_row, lay.summary["validation loss"]), table[3, valid] - table[1, valid],
               number_format=NUMBER)  # fmt: skip
     top = lay.weights_top
@@ -323,6 +326,7 @@ def _summary(wb: Workbook, p: RegularisationParams, lay: Layout, fits: list[Fit]
         )
     s.width(0, 44.0)
     s.width(1, 14.0, len(SUMMARY) + 1)
+    s.width(lay.summary[SUMMARY[-1]], 22.0)
 
 
 def _column(sheet: str, col: int, first: int, last: int) -> tuple[str, int, int, int, int]:
