@@ -336,30 +336,38 @@ def _column(sheet: str, col: int, first: int, last: int) -> tuple[str, int, int,
 def charts(p: RegularisationParams) -> list[Chart]:
     lay = Layout(p)
     first, last = lay.row(0), lay.row(p.steps)
-    losses = []
-    for run in runs(p):
+
+    def per_step(run: Run, name: str, label: str) -> Series:
         col = lay.col(run.degree)
-        x = _column(run.sheet, col["step"], first, last)
-        for name, what in (("train_loss", "train"), ("valid_loss", "validation")):
-            if run.sheet != "low_degree" or name == "valid_loss":
-                losses.append(Series(f"{run.sheet} {what}", x,
-                                     _column(run.sheet, col[name], first, last)))  # fmt: skip
+        return Series(label, _column(run.sheet, col["step"], first, last),
+                      _column(run.sheet, col[name], first, last))  # fmt: skip
+
+    big_runs, low = runs(p)[:3], runs(p)[3]
+    losses = [
+        per_step(run, name, f"{run.sheet} {what}")
+        for run in big_runs
+        for name, what in (("train_loss", "train"), ("valid_loss", "validation"))
+    ]
+    losses.append(per_step(low, "valid_loss", f"{low.sheet} validation"))  # fmt: skip
+    sizes = [per_step(run, "size", run.sheet) for run in runs(p)]
     c = lay.curves
     g = (GRID_TOP, GRID_TOP + GRID - 1)
     grid_x = _column("curves", c["x"], *g)
-    curves = [Series("true cos(πx)", grid_x, _column("curves", c["true"], *g))]
+    t = (lay.train_top, lay.train_top + p.samples - 1)
+    curves = [
+        Series("true cos(πx)", grid_x, _column("curves", c["true"], *g)),
+        Series("training samples", _column("data", lay.data["x"], *t),
+               _column("data", lay.data["y"], *t), marker=True),
+    ]  # fmt: skip
     curves += [Series(run.sheet, grid_x, _column("curves", c["fit"] + j, *g))
                for j, run in enumerate(runs(p))]  # fmt: skip
-    t = (lay.train_top, lay.train_top + p.samples - 1)
-    curves.append(Series("training samples", _column("data", lay.data["x"], *t),
-                         _column("data", lay.data["y"], *t), marker=True))  # fmt: skip
     top = lay.weights_top
     weights = [Series(run.sheet, _column("summary", lay.weights["k"], top, top + p.degree),
                       _column("summary", lay.weights["run"] + j, top, top + p.degree))
                for j, run in enumerate(runs(p))]  # fmt: skip
     return [
         Chart(
-            "Loss per step: no decay overfits, too much underfits",
+            "Loss per step: training falls; validation says whether that helped",
             "step",
             "mean squared error (log scale)",
             losses,
@@ -367,7 +375,7 @@ def charts(p: RegularisationParams) -> list[Chart]:
             scatter=True,
         ),
         Chart(
-            "The fitted polynomials against the true curve",
+            "Fitted polynomials, the true curve and the samples",
             "x",
             "y",
             curves,
@@ -375,5 +383,6 @@ def charts(p: RegularisationParams) -> list[Chart]:
             y_range=(-2.0, 2.0),
             x_range=(-1.0, 1.0),
         ),
-        Chart("Final weights w0..wd: weight decay keeps them small", "k", "wk", weights),
+        Chart("Size of the weights (sum of w²) per step", "step", "sum of w²", sizes, scatter=True),
+        Chart("Final weights w0..wd of each run", "k", "wk", weights),
     ]
