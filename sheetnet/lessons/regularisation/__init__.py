@@ -27,7 +27,7 @@ def key_results(p: RegularisationParams) -> list[KeyResult]:
             out.append(KeyResult(f"{what} loss: {run.title}", run.sheet, where))
     good, low = runs(p)[1], runs(p)[3]
     verdict = address.render(lay.verdict_row, lay.summary["validation loss"])
-    label = f"validation: degree {low.degree} minus wd {good.wd:g} (> 0: decay wins)"
+    label = f"validation: degree {low.degree} minus wd {good.wd:g}"  # above 0: decay wins
     out.append(KeyResult(label, "summary", verdict))
     return out
 
@@ -66,6 +66,10 @@ def front(p: RegularisationParams) -> Front:
             f"({p.steps} steps of gradient descent on the mean squared error) three times:",
             f"no weight decay (it bends through the noise), wd {p.good_wd:g}, and wd "
             f"{p.big_wd:g} (too flat); beside them degree {p.low_degree} without weight decay.",
+            "The features are Legendre polynomials P1..Pd scaled to mean square 1 (data): "
+            "x, x², ..., x^d look so alike that",
+            "gradient descent would need millions of steps to tell them apart; the Pk span the "
+            "same polynomials and it needs a few hundred.",
             "Weight decay adds wd·(sum of w²) to the loss, so each step adds 2·wd·w to the "
             "gradient. The same step written another way",
             "shrinks the weights by (1 - lr·2·wd), then steps: each run sheet computes both "
