@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from ...engine import (
     Block,
     Expr,
-    Range,
     Ref,
     Role,
     Sheet,
@@ -186,13 +185,12 @@ class Fit:
 
 def _residuals(R: Block, W: Block, data: Features) -> None:
     """R[t, i] = w0 + SUMPRODUCT(w1..wD, sample i's features) - y_i, for weights row t."""
-    n = W.cols
-    Wc = W.fixed_col()
-    F = data.f.fixed().part(0, 0, data.f.rows, n - 1)
-    Y = data.y.fixed()
-    R.fill_columns(
-        lambda i: Wc[0, 0] + sumproduct(Range(Wc[0, 1], Wc[0, n - 1]), F.row(i)) - Y[i, 0]
-    )
+    d = W.cols - 1
+    w = W.fixed_col()
+    w0, w1_d = w.part(0, 0, W.rows, 1), w.part(0, 1, W.rows, d)
+    F = data.f.fixed().part(0, 0, data.f.rows, d)
+    y = data.y.fixed()
+    R.fill_columns(lambda i: w0[0, 0] + sumproduct(w1_d.row(0), F.row(i)) - y[i, 0])
 
 
 def _run(wb: Workbook, p: RegularisationParams, lay: Layout, run: Run, data: Data) -> Fit:
@@ -274,11 +272,12 @@ def _curves(wb: Workbook, p: RegularisationParams, lay: Layout, fits: list[Fit])
     F = _features(s, X, c["p"], c["f"], p.degree, notes=False)
     Fc = F.fixed_col()
     for j, fit in enumerate(fits):
-        n = fit.w.cols
+        d = fit.w.cols - 1
         w = fit.final.fixed()
+        w0, w1_d = w[0, 0], w.part(0, 1, 1, d).row(0)
+        features = Fc.part(0, 0, GRID, d)
         curve = Block(s, GRID_TOP, c["fit"] + j, GRID, 1)
-        curve.fill_like(w[0, 0] + sumproduct(Range(w[0, 1], w[0, n - 1]),
-                                             Range(Fc[0, 0], Fc[0, n - 2])),
+        curve.fill_like(w0 + sumproduct(w1_d, features.row(0)),
                         note="w0 + SUMPRODUCT(the run's final weights, the features)"
                         if j == 0 else None, number_format=NUMBER)  # fmt: skip
         curve.headers([fit.run.sheet])
