@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sheetnet.lessons.kit import workbook
+
 HERE = Path(__file__).resolve().parent
 START, END = "<!-- digits: start -->", "<!-- digits: end -->"
 CASES = {
@@ -58,7 +60,7 @@ def measure(args: list[str], out: str) -> dict:
         options.setdefault(flag[2:].replace("-", "_"), []).append(value)
     t0 = time.perf_counter()
     params = lesson.parse_options(options) if options else lesson.params()
-    wb = lesson.workbook(params)
+    wb = workbook(lesson, params)
     t1 = time.perf_counter()
     results = evaluate(wb)
     t2 = time.perf_counter()

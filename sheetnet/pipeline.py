@@ -16,6 +16,7 @@ from .engine.errors import NUM, ExcelError
 from .export.fingerprint import untouched
 from .export.xlsx import write_xlsx
 from .lessons import get
+from .lessons.kit import workbook
 from .metadata import properties_for
 
 Progress = Callable[[str], None]
@@ -59,7 +60,7 @@ def compute(
     params = params if params is not None else spec.params()
     say = progress or (lambda message: None)
     say(f"{lesson}: laying out cells")
-    wb = spec.workbook(params)
+    wb = workbook(spec, params)
     wb.properties.update(properties_for(lesson, params))
     total = wb.formula_count()
     say(f"{lesson}: computing {total:,} formula cells")

@@ -104,17 +104,6 @@ def test_a_build_in_a_python_process_leaves_its_signal_handlers(tmp_path):
     assert build  # the library's build is the CLI's: no handlers of its own
 
 
-@pytest.mark.parametrize(("iterations", "batch_size"), [(100, 5), (400, 29), (300, 1)])
-def test_the_optimizers_cell_estimate_bounds_the_real_count(iterations, batch_size):
-    from sheetnet.lessons.optimizers import OptimizersParams
-    from sheetnet.pipeline import compute
-
-    params = OptimizersParams(iterations=iterations, batch_size=batch_size)
-    wb, _ = compute("optimizers", params)
-    real = wb.formula_count()
-    assert real <= params.formula_cells <= 1.2 * real
-
-
 def test_an_optimizers_run_beyond_the_cap_is_refused_up_front(tmp_path):
     out = tmp_path / "out"
     got = run("build", "optimizers", "--iterations", "20000", "--batch-size", "29", "-o", out)

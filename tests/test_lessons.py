@@ -17,6 +17,8 @@ from sheetnet.cli import main
 from sheetnet.engine import Call, Expr, Role, address, evaluate
 from sheetnet.engine.functions import FUNCTIONS
 from sheetnet.lessons import LESSONS
+from sheetnet.lessons.contract import LessonParams, ParamError
+from sheetnet.lessons.kit import workbook
 from sheetnet.metadata import lesson_of, properties_for, read_custom_properties
 from sheetnet.pipeline import build, compute
 from sheetnet.verify.check import check_lesson
@@ -82,9 +84,33 @@ def test_random_valid_parameters_agree_with_the_reference(name):
     check()
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_the_predicted_cell_count_is_the_real_one(name):
+    """The size limit is checked on the prediction before anything is built: it must be
+    the count the builder then makes, for the defaults and random parameters."""
+    lesson = LESSONS[name]
+    assert lesson.params().formula_cells() == lesson.sheets(lesson.params()).formula_count()
+
+    @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(lesson.strategy())
+    def check(params):
+        assert params.formula_cells() == lesson.sheets(params).formula_count()
+
+    check()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_workbook_over_the_size_limit_is_refused_before_it_is_built(name, monkeypatch):
+    lesson = LESSONS[name]
+    cells = lesson.params().formula_cells()
+    monkeypatch.setattr(lesson.params, "MAX_FORMULA_CELLS", cells - 1)
+    with pytest.raises(ParamError, match=f"about {cells:,} formula cells; at most {cells - 1:,}"):
+        lesson.params()
+
+
 @pytest.mark.parametrize(("name", "i"), EXAMPLES)
 def test_compiled_equals_interpreted_bit_for_bit(name, i):
-    wb = LESSONS[name].workbook(example(name, i))
+    wb = workbook(LESSONS[name], example(name, i))
     fast, slow = evaluate(wb), evaluate(wb, compiled=False)
     got, exp = dict(fast.items()), dict(slow.items())
     assert got.keys() == exp.keys()
@@ -94,7 +120,7 @@ def test_compiled_equals_interpreted_bit_for_bit(name, i):
 # -- formulas every spreadsheet reads the same way -----------------------------------------
 @pytest.mark.parametrize(("name", "i"), EXAMPLES)
 def test_formulas_are_portable(name, i):
-    wb = LESSONS[name].workbook(example(name, i))
+    wb = workbook(LESSONS[name], example(name, i))
     for sheet in wb.sheets.values():
         exprs = [c.content for c in sheet.cells.values() if c.role is Role.FORMULA]
         exprs += [f.expr for f in sheet.fills]
@@ -199,6 +225,7 @@ def test_invalid_options_are_refused_in_one_line(name, args, message, tmp_path):
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_lesson_declares_its_bad_options_and_examples(name):
+    assert issubclass(LESSONS[name].params, LessonParams)
     lesson = LESSONS[name]
     assert lesson.bad_options, "declare refusals the common suite can try"
     assert lesson.examples()

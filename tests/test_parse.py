@@ -12,13 +12,14 @@ from sheetnet.engine import Ref
 from sheetnet.engine.errors import DIV0, ExcelError
 from sheetnet.engine.parse import FormulaNotSupported, VolatileFunction, parse_formula
 from sheetnet.lessons import LESSONS
+from sheetnet.lessons.kit import workbook
 
 
 def _lesson_formulas():
     """Every distinct formula shape of every lesson: single cells, and each fill's
     first and last cell (a fill's cells are its first one shifted)."""
     for name, lesson in LESSONS.items():
-        wb = lesson.workbook(lesson.params())
+        wb = workbook(lesson, lesson.params())
         for sheet in wb.sheets.values():
             for (_row, _col), cell in sheet.cells.items():
                 if cell.role.value == "formula":
@@ -142,7 +143,7 @@ def test_a_filled_column_is_parsed_once_and_shifted_exactly():
     from sheetnet.engine.parse import parse_formula_at
 
     for _lesson, lesson in LESSONS.items():
-        wb = lesson.workbook(lesson.params())
+        wb = workbook(lesson, lesson.params())
         for sheet in wb.sheets.values():
             for f in sheet.fills[:50]:
                 text_at = cell_renderer(f.expr, sheet.name)

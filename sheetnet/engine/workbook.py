@@ -169,13 +169,13 @@ class Sheet:
 
     def set(
         self,
-        where: str | tuple[int, int],
+        where: str | tuple[int, int] | Ref,
         content: Expr | Constant | int,
         role: Role,
         note: str | None = None,
         number_format: str | None = None,
     ) -> Ref:
-        row, col = address.parse(where)[:2] if isinstance(where, str) else where
+        row, col = self._position(where)
         if row >= address.MAX_ROWS or col >= address.MAX_COLS or row < 0 or col < 0:
             raise ValueError(f"cell outside Excel's grid: row {row + 1}, column {col + 1}")
         if isinstance(content, int | float) and not isinstance(content, bool):
@@ -196,6 +196,14 @@ class Sheet:
             bisect.insort(self._single_rows.setdefault(col, []), row)
         self.cells[row, col] = Cell(content, role, note, number_format)
         return Ref(self.name, row, col)
+
+    def _position(self, where: str | tuple[int, int] | Ref) -> tuple[int, int]:
+        """(row, col) of an A1 address, a position, or a cell of this sheet a block named."""
+        if isinstance(where, Ref):
+            if where.sheet != self.name:
+                raise ValueError(f"{where.sheet}'s cell written on {self.name}")
+            return where.row, where.col
+        return address.parse(where)[:2] if isinstance(where, str) else where
 
     def fill(
         self,
@@ -287,7 +295,7 @@ class Sheet:
 
     def input(
         self,
-        where: str | tuple[int, int],
+        where: str | tuple[int, int] | Ref,
         value: Constant | int,
         note: str | None = None,
         number_format: str | None = None,
@@ -296,7 +304,7 @@ class Sheet:
 
     def formula(
         self,
-        where: str | tuple[int, int],
+        where: str | tuple[int, int] | Ref,
         expr: Expr,
         note: str | None = None,
         number_format: str | None = None,
@@ -354,6 +362,14 @@ class Workbook:
         sheet = Sheet(name)
         self.sheets[name] = sheet
         return sheet
+
+    def move_sheet(self, name: str, after: str) -> None:
+        """Put sheet `name` right after `after`: a sheet whose cells others read can be
+        made first and still sit where a learner expects it."""
+        moved = self.sheets.pop(name)
+        order = list(self.sheets.items())
+        at = [k for k, _ in order].index(after) + 1
+        self.sheets = dict([*order[:at], (name, moved), *order[at:]])
 
     def define_name(self, name: str, target: Ref | Range) -> None:
         """A workbook-level defined name, e.g. 'learning_rate' -> basic!$F$1."""

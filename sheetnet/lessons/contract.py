@@ -337,7 +337,7 @@ class Lesson:
     filename: str
     summary: str
     params: type  # a frozen dataclass of `param` fields
-    # params -> the lesson's own sheets; `workbook` adds what every workbook gets (front sheet)
+    # params -> the lesson's own sheets; kit.workbook adds what every workbook gets (front)
     sheets: Callable[[Any], Workbook]
     reference: Callable[[Any], dict[tuple[str, str], object]]  # engine-free, every formula cell
     key_results: Callable[[Any], list[KeyResult]]
@@ -367,13 +367,6 @@ class Lesson:
             except ValueError as exc:
                 raise ParamError(name, str(exc)) from None
         return self.params(**values)
-
-    def workbook(self, params: Any) -> Workbook:
-        """The lesson's workbook with what every workbook gets (front sheet, print setup)."""
-        from .kit import finish
-
-        wb = self.sheets(params)
-        return finish(wb, self, params) if self.front is not None else wb
 
     def option_names(self) -> list[str]:
         return [f.name for f in fields_of(self.params)]

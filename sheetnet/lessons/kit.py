@@ -37,6 +37,12 @@ LEGEND = (
 )
 
 
+def workbook(lesson: Lesson, params: Any) -> Workbook:
+    """The lesson's workbook with what every workbook gets (front sheet, print setup)."""
+    wb = lesson.sheets(params)
+    return finish(wb, lesson, params) if lesson.front is not None else wb
+
+
 def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     """Add the front sheet (first, so the file opens on it) and every sheet's print setup."""
     front = lesson.front(params)

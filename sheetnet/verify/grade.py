@@ -25,6 +25,7 @@ from ..engine.parse import FormulaNotSupported, parse_formula_at
 from ..exercises import Key, Placed, placed
 from ..lessons import get
 from ..lessons.contract import Lesson
+from ..lessons.kit import workbook
 from ..metadata import lesson_of, parse_custom_properties
 from ..reader import Package, SavedSheet
 from ..text import brief
@@ -91,7 +92,7 @@ def grade_file(path: str | os.PathLike[str], variations: int = VARIATIONS, seed:
 
 def _model(lesson: Lesson, params: Any, saved: dict[str, SavedSheet]) -> Workbook:
     """The lesson's model with the file's inputs (an input written as a formula: its value)."""
-    wb = lesson.workbook(params)
+    wb = workbook(lesson, params)
     for sheet in wb.sheets.values():
         got = saved.get(sheet.name)
         if got is None:
@@ -131,7 +132,7 @@ def _with(
 ) -> Workbook:
     """The lesson's model with `values` as its inputs, and, for `learner`, the
     learner's contents in that exercise's cells."""
-    wb = lesson.workbook(params)
+    wb = workbook(lesson, params)
     for (sheet, row, col), v in values.items():
         wb[sheet].cells[row, col] = Cell(v, Role.INPUT)  # type: ignore[arg-type]
     if learner is not None and contents is not None:

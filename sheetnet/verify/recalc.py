@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from ..engine import Expr, Workbook, address
+from ..lessons.kit import workbook
 from ..metadata import parse_custom_properties
 from ..reader import Package
 from .apps import APPS, App
@@ -58,7 +59,7 @@ def _model(properties: dict[str, str], saved: dict) -> Workbook | None:
         holds_its_cells(get(recorded.lesson), recorded.params, saved)
     except (ValueError, KeyError):
         return None
-    return get(recorded.lesson).workbook(recorded.params)
+    return workbook(get(recorded.lesson), recorded.params)
 
 
 def _judge(

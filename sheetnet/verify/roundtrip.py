@@ -28,6 +28,7 @@ from ..engine.parse import FormulaNotSupported, bare, parse_formula_at
 from ..engine.workbook import Fill
 from ..lessons import get
 from ..lessons.contract import DataRegion, Lesson
+from ..lessons.kit import workbook
 from ..metadata import (
     EXERCISES,
     ReadRegion,
@@ -373,7 +374,7 @@ def compare_file(
             if name in values:
                 sheet.values = values[name].values
         notes.append(f"values recalculated by {checker.title} before comparing")
-    wb = lesson.workbook(recorded.params)
+    wb = workbook(lesson, recorded.params)
     baseline = evaluate(wb)  # the lesson as built, before the file's inputs go in
     changes = _data_changes(recorded, saved) + _apply_file(wb, saved)
     results = evaluate(wb) if changes else baseline  # nothing changed: the same values

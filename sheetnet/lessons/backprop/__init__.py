@@ -16,10 +16,11 @@ __all__ = ["LESSON", "BackpropParams", "build"]
 
 
 def key_results(p: BackpropParams) -> list[KeyResult]:
-    last = Layout(p).top(p.iterations - 1)
+    lay = Layout(p)
+    last = lay.top(p.iterations - 1)
     return [
-        KeyResult("final loss", "train", address.render(last, 4)),
-        KeyResult("final accuracy", "train", address.render(last, 10), "0%"),
+        KeyResult("final loss", "train", address.render(last, lay.loss_value)),
+        KeyResult("final accuracy", "train", address.render(last, lay.accuracy_value), "0%"),
         KeyResult("gradient check: largest relative difference", "gradcheck", "G2", "0.0E+00"),
     ]
 

@@ -21,13 +21,13 @@ import numpy as np
 from ...engine.address import MAX_ROWS
 from ..contract import (
     INT,
+    LessonParams,
     ParamError,
     at_least,
     non_negative,
     param,
     positive,
     seed_range,
-    validate,
 )
 
 INPUTS = 2  # x1, x2: a point in the plane
@@ -36,13 +36,12 @@ SAMPLES = 8
 MAX_HIDDEN = 32  # a layer a learner can still read across
 CHECK_TOP = 3  # gradcheck: the table's header row (0-based)
 NUDGED_TOP = 3  # nudged: the forward passes' column headers (0-based row)
-MAX_FORMULA_CELLS = 3_000_000
 DATA_FIRST_ROW = 3  # data!A4 (0-based 3): the first sample
 START_TOP = 2  # train: the starting parameters' header row (0-based)
 
 
 @dataclass(frozen=True)
-class BackpropParams:
+class BackpropParams(LessonParams):
     """The defaults train the small network to classify all eight points in seconds."""
 
     hidden: int = param(4, kind=INT, check=at_least(1), help="ReLU units in the hidden layer")
@@ -57,20 +56,22 @@ class BackpropParams:
         0, kind=INT, check=seed_range, help="seed of the samples and the starting weights"
     )
 
-    def __post_init__(self) -> None:
-        validate(self)
+    def check(self) -> None:
         if self.hidden > MAX_HIDDEN:
             raise ParamError(
                 "hidden",
                 f"at most {MAX_HIDDEN} units fit a sheet a learner can read, not {self.hidden}",
             )
-        lay = Layout(self)
-        if lay.formula_cells > MAX_FORMULA_CELLS or lay.last_row > MAX_ROWS:
+        last = Layout(self).last_row
+        if last > MAX_ROWS:
             raise ParamError(
                 "iterations",
-                f"about {lay.formula_cells:,} formula cells in {lay.last_row:,} rows; at most "
-                f"{MAX_FORMULA_CELLS:,} cells open in reasonable time: use fewer iterations",
+                f"{last:,} rows on the train sheet; Excel allows {MAX_ROWS:,}: "
+                "use fewer iterations",
             )
+
+    def formula_cells(self) -> int:
+        return Layout(self).formula_cells
 
 
 def samples(seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -123,6 +124,8 @@ class Layout:
     def __init__(self, p: BackpropParams) -> None:
         self.p = p
         h = self.hidden = p.hidden
+        # an iteration's title row: its loss, objective and accuracy, each after its header
+        self.loss_value, self.objective_value, self.accuracy_value = 4, 7, 10
         # sample rows: sample, label, x, then the forward and backward passes
         self.x = 2
         self.z1 = self.x + INPUTS
@@ -184,10 +187,20 @@ class Layout:
         return h * INPUTS + h + CLASSES * h + CLASSES
 
     @property
-    def formula_cells(self) -> int:
-        h = self.hidden
+    def train_cells(self) -> int:
+        """Formula cells of the train sheet (the optimizers lesson trains the network too)."""
+        h, n = self.hidden, self.parameter_count
         per_sample = 1 + INPUTS + 2 * h + 4 * CLASSES + 4 + CLASSES + 3 * h
-        per_iteration = SAMPLES * per_sample + 2 * self.parameter_count + h * CLASSES + 4
-        n = self.parameter_count
-        check = 2 * n * (n + SAMPLES * (2 * h + 2 * CLASSES + 3) + 2) + 4 * n
-        return self.p.iterations * per_iteration + check
+        # a title row (loss, objective, accuracy), the samples, the gradients,
+        # the new parameters and W2 turned for the next forward pass
+        per_iteration = 3 + SAMPLES * per_sample + n + n + h * CLASSES
+        return h * CLASSES + self.p.iterations * per_iteration  # and the start's W2 turned
+
+    @property
+    def formula_cells(self) -> int:
+        h, n = self.hidden, self.parameter_count
+        train = self.train_cells
+        nudged = 2 * n * (n + SAMPLES * (2 * h + 2 * CLASSES + 3) + 2)  # 2 forward passes each
+        gradcheck = 6 * n + 1
+        data, progress = 1, 3 * self.p.iterations
+        return train + nudged + gradcheck + data + progress

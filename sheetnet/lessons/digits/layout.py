@@ -28,6 +28,7 @@ from ...engine.address import MAX_COLS, MAX_ROWS
 from ...engine.semantics import stored
 from ..contract import (
     INT,
+    LessonParams,
     ParamError,
     at_least,
     data_file,
@@ -35,19 +36,17 @@ from ..contract import (
     param,
     positive,
     seed_range,
-    validate,
 )
 from .data import Images, Table, builtin, pick, read_digits_csv, scale_of
 
 CLASSES = 10
 FIRST_WEIGHT_ROW = 5  # train!C5: class 0's first starting weight
 DATA_FIRST_ROW = 5  # data!A5: the first image
-MAX_FORMULA_CELLS = 3_000_000  # a workbook a spreadsheet opens in reasonable time
 MAX_HIDDEN = 256
 
 
 @dataclass(frozen=True)
-class DigitsParams:
+class DigitsParams(LessonParams):
     """The lesson's parameters; the defaults train in seconds to about 90% accuracy."""
 
     epochs: int = param(3, kind=INT, check=at_least(1), help="passes over the training images")
@@ -80,8 +79,10 @@ class DigitsParams:
         "(MNIST's layout) [default: the 8x8 digits that ship with sheetnet]",
     )
 
-    def __post_init__(self) -> None:
-        validate(self)
+    SIZE_OPTION = "epochs"
+    SIZE_ADVICE = "use fewer epochs or training images, or larger batches"
+
+    def check(self) -> None:
         if self.hidden > MAX_HIDDEN:
             raise ParamError("hidden", f"at most {MAX_HIDDEN} units, not {self.hidden}")
         if self.batch_size > self.train:
@@ -111,13 +112,9 @@ class DigitsParams:
             )
         if layout.end_col >= MAX_COLS:
             raise ParamError("data", "images too large for Excel's 16,384 columns")
-        if layout.formula_cells > MAX_FORMULA_CELLS:
-            raise ParamError(
-                "epochs",
-                f"about {layout.formula_cells:,} formula cells; at most "
-                f"{MAX_FORMULA_CELLS:,} open in reasonable time: use fewer epochs "
-                "or training images, or larger batches",
-            )
+
+    def formula_cells(self) -> int:
+        return Layout(self).formula_cells
 
     @property
     def images(self) -> Images:
@@ -226,8 +223,14 @@ class Layout:
         else:
             per_iteration = 2 * CLASSES * (self.pixels + 1) + 2
         train = sum(len(it.images) * per_image + per_iteration for it in self.iterations)
-        valid = self.p.valid * (self.pixels + 1 + self.p.epochs * (3 * CLASSES + 5 + 2 * h))
-        return train + valid
+        epochs = self.p.epochs
+        valid = self.p.valid * (self.pixels + 1 + epochs * (3 * CLASSES + 5 + 2 * h)) + 2 * epochs
+        progress = len(self.iterations) + 2 * epochs
+        start = h * CLASSES  # the starting W2 turned, as every iteration's new one
+        templates = self.pixels * (h or CLASSES)  # the first layer's weights as pictures
+        confusion = CLASSES * CLASSES
+        draw = self.pixels + 3 * CLASSES + 4 + 2 * h
+        return train + start + valid + progress + templates + confusion + draw
 
     @property
     def epoch_cols(self) -> int:

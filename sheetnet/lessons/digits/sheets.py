@@ -76,8 +76,7 @@ NOTES = {
 }
 
 
-def build(params: DigitsParams | None = None) -> Workbook:
-    p = params or DigitsParams()
+def build(p: DigitsParams) -> Workbook:
     lay = Layout(p)
     wb = Workbook(title="digits")
     _data(wb, p, lay)

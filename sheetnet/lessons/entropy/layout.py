@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..contract import INT, ParamError, numbers, pairs, param, texts, validate
+from ..contract import INT, LessonParams, ParamError, numbers, pairs, param, texts
 
 PROBABILITIES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
 CLASSES = ("cat", "dog", "plane", "fish", "building")
@@ -37,7 +37,7 @@ def _labels_and_probabilities(rows: tuple[tuple[float, float], ...]) -> str | No
 
 
 @dataclass(frozen=True)
-class EntropyParams:
+class EntropyParams(LessonParams):
     """The lesson's inputs; the defaults are the original workbook's."""
 
     classes: tuple[str, ...] = param(CLASSES, kind=texts(5), help="the five class names")
@@ -60,9 +60,18 @@ class EntropyParams:
         help="five label:prediction pairs for the cross-entropy sheets, e.g. 1:0.5,...",
     )
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if not (len(self.classes) == len(self.outputs) == len(self.outputs_2) == 5):
             raise ParamError("outputs", "the softmax sheet has exactly five classes")
         if len(self.labels_preds) != 5:
             raise ParamError("labels_preds", "the entropy sheets have exactly five rows")
-        validate(self)
+
+    def formula_cells(self) -> int:
+        """Fixed, whatever the inputs: softmax 5 classes x 7 cells and 4 sums; entropy 5
+        rows x 4 and a mean row; log_entropy 5 x 7; multiclass 5 x 4, two results and
+        -LN(p) for each of PROBABILITIES."""
+        classes, rows = 5, 5
+        softmax = classes * 7 + 4
+        entropy = (rows + 1) * 4
+        multiclass = classes * 4 + 2 + len(PROBABILITIES)
+        return softmax + entropy + rows * 7 + multiclass

@@ -12,8 +12,7 @@ from ...engine.workbook import Chart, Series
 from .layout import PROBABILITIES, EntropyParams
 
 
-def build(params: EntropyParams | None = None) -> Workbook:
-    p = params or EntropyParams()
+def build(p: EntropyParams) -> Workbook:
     wb = Workbook(title="entropy_example")
     _softmax(wb, p)
     _entropy(wb, p)

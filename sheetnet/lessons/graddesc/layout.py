@@ -22,6 +22,7 @@ from ..contract import (
     SEED,
     SETTINGS,
     Check,
+    LessonParams,
     ParamError,
     at_least,
     data_file,
@@ -29,7 +30,6 @@ from ..contract import (
     param,
     positive,
     seed_range,
-    validate,
 )
 
 OPTIMIZERS = ("basic", "momentum", "rmsprop", "adam", "adam_ann")
@@ -68,8 +68,16 @@ DEFAULT_LR = {"basic": 0.0001, "momentum": 0.0001, "rmsprop": 0.02, "adam": 0.1,
 DEFAULT_BETA = {"momentum": 0.9, "rmsprop": 0.9, "adam": 0.9, "adam_ann": 0.9}
 DEFAULT_BETA2 = {"adam": 0.9, "adam_ann": 0.95}
 DATA_FIRST_ROW = 5  # data!B5 holds the first x
-CELLS_PER_ROW = 136  # formula cells per data row and epoch, over all ten optimizer sheets
-MAX_FORMULA_CELLS = 5_000_000  # about 2 GB to build; more would not open comfortably
+# formula cells of each optimizer sheet (and its race twin, which has one more):
+# per data row and epoch, per epoch, and per epoch after the first
+SHEET_CELLS = {
+    "basic": (14, 5, 0),
+    "momentum": (12, 6, 1),
+    "rmsprop": (12, 6, 1),
+    "adam": (14, 9, 2),
+    "adam_ann": (14, 14, 3),
+}
+SUMMARY_CELLS, RACE_CELLS = 18, 5  # per epoch: the summary table's row, the race's
 
 
 def read_xy_csv(path: str) -> tuple[tuple[float, float], ...]:
@@ -113,7 +121,7 @@ def _sheets(kind: Mapping[str, float]) -> str:
 
 
 @dataclass(frozen=True)
-class GraddescParams:
+class GraddescParams(LessonParams):
     """The lesson's parameters; the defaults reproduce the original's settings."""
 
     epochs: int = param(60, kind=INT, check=at_least(1), help="epochs to unroll")
@@ -172,10 +180,16 @@ class GraddescParams:
         help="train on your own CSV (header x,y) instead of the generated line",
     )
 
+    MAX_FORMULA_CELLS = 5_000_000  # about 2 GB to build; more would not open comfortably
+    SIZE_OPTION = "epochs"
+    SIZE_ADVICE = "use fewer epochs or rows"
+
     def __post_init__(self) -> None:
-        if self.data is not None:
+        if self.data is not None:  # the file gives the rows
             object.__setattr__(self, "rows", len(self.data))
-        validate(self)
+        super().__post_init__()
+
+    def check(self) -> None:
         last = sheet_rows(self.epochs, self.rows)
         if last > MAX_ROWS:
             raise ParamError(
@@ -184,14 +198,14 @@ class GraddescParams:
                 f"{last:,} rows per sheet; Excel allows {MAX_ROWS:,}: use fewer "
                 "epochs or rows",
             )
-        cells = CELLS_PER_ROW * self.epochs * self.rows
-        if cells > MAX_FORMULA_CELLS:
-            raise ParamError(
-                "epochs",
-                f"{self.epochs} epochs of {self.rows} rows make about "
-                f"{cells:,} formula cells; at most {MAX_FORMULA_CELLS:,} build in "
-                "reasonable memory and open in a spreadsheet: use fewer epochs or rows",
-            )
+
+    def formula_cells(self) -> int:
+        e, r = self.epochs, self.rows
+        sheets = sum(
+            2 * (e * (per_row * r + per_epoch) + (e - 1) * later) + 1
+            for per_row, per_epoch, later in SHEET_CELLS.values()
+        )
+        return sheets + e * (SUMMARY_CELLS + RACE_CELLS) + r  # and data's y column
 
     def setting(self, kind: str, sheet: str) -> float:
         """The lr/beta/beta2 of `sheet`: the override if given, else the original's."""

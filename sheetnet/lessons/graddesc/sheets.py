@@ -27,8 +27,7 @@ from .summary import RACE, add_race, add_summary, kind
 __all__ = ["OPTIMIZERS", "Block", "GraddescParams", "blocks", "build", "explain_error"]
 
 
-def build(params: GraddescParams | None = None) -> Workbook:
-    p = params or GraddescParams()
+def build(p: GraddescParams) -> Workbook:
     wb = Workbook(title="graddesc")
     _data(wb, p)
     builders = (_basic, _momentum, _rmsprop, _adam, _adam_ann)

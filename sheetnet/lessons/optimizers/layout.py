@@ -13,9 +13,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..backprop.layout import BackpropParams
+from ..backprop.layout import Layout as NetworkLayout
 from ..contract import (
     INT,
     SETTINGS,
+    LessonParams,
     ParamError,
     at_least,
     data_file,
@@ -23,7 +25,6 @@ from ..contract import (
     non_negative,
     param,
     positive,
-    validate,
 )
 from ..graddesc.layout import ORIGINAL_X, read_xy_csv
 
@@ -47,7 +48,8 @@ BATCH_TOP = 3  # batches: the first iteration's row (0-based)
 RUN_TOP = 5  # an optimizer sheet's first iteration row (0-based)
 MAX_ITERATIONS = 20_000
 MAX_BATCH = 1_000
-MAX_FORMULA_CELLS = 5_000_000  # as graddesc: about 2 GB to build, the most that opens well
+# formula cells of one step of each optimizer sheet, besides 2 per sample of the batch
+STEP_CELLS = {"sgd": 18, "momentum": 22, "nesterov": 26, "rmsprop": 22, "adam": 38, "adamw": 38}
 
 
 def _lr_settings(values: Mapping[str, float]) -> str | None:
@@ -60,7 +62,7 @@ def _lr_settings(values: Mapping[str, float]) -> str | None:
 
 
 @dataclass(frozen=True)
-class OptimizersParams:
+class OptimizersParams(LessonParams):
     """The defaults fit the graddesc line in 100 mini-batch steps."""
 
     iterations: int = param(100, kind=INT, check=at_least(4), help="training steps of every run")
@@ -99,8 +101,10 @@ class OptimizersParams:
         help="fit your own CSV (header x,y) instead of graddesc's line",
     )
 
-    def __post_init__(self) -> None:
-        validate(self)
+    MAX_FORMULA_CELLS = 5_000_000  # as graddesc: about 2 GB to build, the most that opens well
+    SIZE_ADVICE = "use fewer iterations or a smaller --batch-size"
+
+    def check(self) -> None:
         if self.iterations > MAX_ITERATIONS:
             raise ParamError(
                 "iterations", f"at most {MAX_ITERATIONS:,} steps per run, not {self.iterations:,}"
@@ -112,18 +116,20 @@ class OptimizersParams:
                 if self.batch_size > self.rows
                 else f"at most {MAX_BATCH} samples per step",
             )
-        if self.formula_cells > MAX_FORMULA_CELLS:
-            raise ParamError(
-                "iterations",
-                f"about {self.formula_cells:,} formula cells; at most {MAX_FORMULA_CELLS:,} "
-                "open in reasonable time: use fewer iterations or a smaller --batch-size",
-            )
 
-    @property
     def formula_cells(self) -> int:
-        """An upper estimate of the workbook's formula cells (measured: within 5% above):
-        a fixed part, and per step about 200 cells plus 16 per sample of the batch."""
-        return 20_000 + self.iterations * (200 + 16 * self.batch_size)
+        t, b = self.iterations, self.batch_size
+        runs = sum(t * (cells + 2 * b) + 1 for cells in STEP_CELLS.values())
+        race = 12 * t
+        batches = max(t, LR_FIND_STEPS) * 2 * b  # each step's x and y
+        lr_find = LR_FIND_STEPS * (13 + b) + 3
+        one_cycle = t * (21 + b) + 1
+        ema_bias = 3 * EMA_SERIES
+        disc_train = NetworkLayout(DISCRIMINATIVE).train_cells + 2
+        discriminative, points = 50, 1
+        data = 0 if self.data is not None else self.rows  # y = b + x*a, unless given
+        fixed = ema_bias + disc_train + discriminative + points + data
+        return runs + race + batches + lr_find + one_cycle + fixed
 
     @property
     def rows(self) -> int:

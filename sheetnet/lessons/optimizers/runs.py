@@ -11,9 +11,10 @@ own column beside the step that PyTorch computes.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
-from ...engine import Block, Expr, Range, Ref, Sheet, sqrt, sum_, sumproduct
-from .layout import BATCH_TOP, OptimizersParams
+from ...engine import Block, Expr, Range, Ref, sqrt, sum_, sumproduct
+from .layout import OptimizersParams
 
 SCIENTIFIC = "0.000E+00"
 FORMATS = {  # a column's number format by its name, readable at the magnitudes each has
@@ -25,6 +26,17 @@ FORMATS = {  # a column's number format by its name, readable at the magnitudes 
 Rest = Callable[[int], Expr]  # iteration t (0-based, t >= 1) -> its formula
 
 
+@dataclass(frozen=True)
+class Start:
+    """What every run reads: the starting a and b (absolute), and each step's batch,
+    step t's x and y values in row t of the batches sheet."""
+
+    a: Ref
+    b: Ref
+    x: Block
+    y: Block
+
+
 def batch_columns(p: OptimizersParams) -> tuple[int, int]:
     """0-based first columns of the batch's x values and y values on the batches sheet."""
     b = p.batch_size
@@ -32,15 +44,21 @@ def batch_columns(p: OptimizersParams) -> tuple[int, int]:
 
 
 class Run:
-    """Columns of a run, added left to right from column `left`, rows from `top`."""
+    """Columns of a run, added left to right from column `left`, beside `steps` (the
+    column of step numbers), one row per step."""
 
-    def __init__(self, s: Sheet, p: OptimizersParams, left: int, top: int, rows: int) -> None:
-        self.s, self.p, self.left, self.col, self.top, self.rows = s, p, left, left, top, rows
+    def __init__(self, p: OptimizersParams, steps: Block, left: int) -> None:
+        self.s, self.p, self.steps, self.left, self.col = steps.sheet, p, steps, left, left
+        self.top, self.rows = steps.top, steps.rows
         self.cols: dict[str, int] = {}
+
+    def block(self, name: str) -> Block:
+        """Column `name`, every step."""
+        return Block(self.s, self.top, self.cols[name], self.rows, 1)
 
     def at(self, name: str, t: int) -> Ref:
         """The cell of column `name` at iteration t (0-based)."""
-        return Ref(self.s.name, self.top + t, self.cols[name])
+        return self.block(name)[t, 0]
 
     def column(
         self,
@@ -83,20 +101,17 @@ class Run:
         """Fill each carried parameter with the previous row's new value."""
         for col, after in self.pending:
             if self.rows > 1:
-                src = self.cols[after]
                 Block(self.s, self.top + 1, col, self.rows - 1, 1).fill(
-                    lambda t, _, src=src: Ref(self.s.name, self.top + t, src),
-                    number_format="0.0000",
+                    lambda t, _, after=after: self.at(after, t), number_format="0.0000"
                 )
 
     # -- what every run computes -----------------------------------------------------
-    def fit(self, start_a: Ref, start_b: Ref) -> None:
+    def fit(self, start: Start) -> None:
         """a, b, the batch's residuals, loss and gradients."""
-        p, b = self.p, self.p.batch_size
+        b = self.p.batch_size
         self.pending = []
-        self.carried("a", "a", start_a, "a'")
-        self.carried("b", "b", start_b, "b'")
-        x0, y0 = batch_columns(p)
+        self.carried("a", "a", start.a, "a'")
+        self.carried("b", "b", start.b, "b'")
         first = self.col
         for j in range(b):
             self.cols[f"e{j}"] = first + j
@@ -104,16 +119,11 @@ class Run:
         self.col += b
 
         def xs(t: int) -> Range:
-            row = BATCH_TOP + t
-            return Range(Ref("batches", row, x0), Ref("batches", row, x0 + b - 1))
+            return start.x.row(t)
 
-        a, bb = self.at("a", 0).fixed_col(), self.at("b", 0).fixed_col()
+        a, bb = self.block("a").fixed_col(), self.block("b").fixed_col()
         Block(self.s, self.top, first, self.rows, b).fill(
-            lambda t, j: (
-                a.shift(t) * Ref("batches", BATCH_TOP + t, x0 + j)
-                + bb.shift(t)
-                - Ref("batches", BATCH_TOP + t, y0 + j)
-            ),
+            lambda t, j: a[t, 0] * start.x[t, j] + bb[t, 0] - start.y[t, j],
             note="a*x + b - y for each sample of this step's batch (batches sheet)",
             number_format="0.00",
         )
@@ -264,7 +274,7 @@ def _adam_moments(run: Run, h: Hyper, grad: str) -> None:
             if k == "a"
             else None,
         )
-    step = Ref(run.s.name, run.top, 0)  # the iteration number, column A
+    step = run.steps[0, 0]  # the step number t
     run.column(
         "bc1",
         "1 - beta1^t",

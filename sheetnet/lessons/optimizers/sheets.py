@@ -28,7 +28,7 @@ from ...engine import (
 )
 from ...engine.workbook import Chart, Series
 from ..backprop.layout import Layout as BackpropLayout
-from ..backprop.sheets import add_points, train_network
+from ..training import add_points, train_network
 from .layout import (
     BATCH_TOP,
     DATA_FIRST_ROW,
@@ -41,59 +41,60 @@ from .layout import (
     RUN_TOP,
     OptimizersParams,
 )
-from .runs import OPTIMIZER_RUNS, Run, Value, adam, batch_columns
-
-START_A, START_B = Ref("data", 0, 6, True, True), Ref("data", 1, 6, True, True)
-SHARED_LR = Ref("race", 0, 2, True, True)
+from .runs import OPTIMIZER_RUNS, Run, Start, Value, adam, batch_columns
 
 
-def build(params: OptimizersParams | None = None) -> Workbook:
-    p = params or OptimizersParams()
+def build(p: OptimizersParams) -> Workbook:
     wb = Workbook(title="optimizers")
-    _data(wb, p)
-    _batches(wb, p)
-    runs = {name: _optimizer(wb, p, name) for name in OPTIMIZERS}
-    _race(wb, p, runs)
+    start = _data(wb, p)
+    race = wb.add_sheet("race")  # its shared rate first: every optimizer sheet reads it
+    note = "every optimizer's right-hand run uses this rate"
+    shared_lr = race.input("C1", p.shared_lr, note=note)
+    runs = {name: _optimizer(wb, p, name, start, shared_lr.fixed()) for name in OPTIMIZERS}
+    _race(race, p, runs)
+    wb.move_sheet("race", after=OPTIMIZERS[-1])
     _ema_bias(wb)
-    _lr_find(wb, p)
-    _one_cycle(wb, p)
+    _lr_find(wb, p, start)
+    _one_cycle(wb, p, start)
     _discriminative(wb)
     return wb
 
 
-def _data(wb: Workbook, p: OptimizersParams) -> None:
+def _data(wb: Workbook, p: OptimizersParams) -> Start:
     s = wb.add_sheet("data")
     s.label("A1", "b")
-    s.input("C1", p.true_b, note="the true intercept b")
+    b = s.input("C1", p.true_b, note="the true intercept b").fixed()
     s.label("A2", "a")
-    s.input("C2", p.true_a, note="the true slope a")
+    a = s.input("C2", p.true_a, note="the true slope a").fixed()
     s.label("E1", "start a")
-    s.input("G1", p.init_a, note="every run starts from this a")
+    start_a = s.input("G1", p.init_a, note="every run starts from this a").fixed()
     s.label("E2", "start b")
-    s.input("G2", p.init_b, note="and this b")
+    start_b = s.input("G2", p.init_b, note="and this b").fixed()
     s.header((DATA_FIRST_ROW - 1, 0), "point")
     s.header((DATA_FIRST_ROW - 1, 1), "x")
     s.header((DATA_FIRST_ROW - 1, 2), "y")
-    for i, x in enumerate(p.x_values()):
+    xs, ys = [], []
+    for i, x_value in enumerate(p.x_values()):
         r = DATA_FIRST_ROW + i
         s.set((r, 0), float(i + 1), Role.LABEL)
-        s.input((r, 1), x, note="x: the original's points" if i == 0 else None)
+        x = s.input((r, 1), x_value, note="x: the original's points" if i == 0 else None)
         if p.data is not None:
-            s.input((r, 2), float(p.data[i][1]), note="y: your data" if i == 0 else None)
+            y = s.input((r, 2), float(p.data[i][1]), note="y: your data" if i == 0 else None)
         else:
-            s.formula(
-                (r, 2),
-                Ref("data", 0, 2, True, True) + Ref("data", r, 1) * Ref("data", 1, 2, True, True),
-                note="y = b + x*a" if i == 0 else None,
-            )
+            y = s.formula((r, 2), b + x * a, note="y = b + x*a" if i == 0 else None)
+        xs.append(x)
+        ys.append(y)
     s.freeze = (DATA_FIRST_ROW, 0)
+    x, y = _batches(wb, p, Range(xs[0], xs[-1]).fixed(), Range(ys[0], ys[-1]).fixed())
+    return Start(start_a, start_b, x, y)
 
 
 def batch_rows(p: OptimizersParams) -> int:
     return max(p.iterations, LR_FIND_STEPS)
 
 
-def _batches(wb: Workbook, p: OptimizersParams) -> None:
+def _batches(wb: Workbook, p: OptimizersParams, xs: Range, ys: Range) -> tuple[Block, Block]:
+    """Each step's points, and their x and y (a row per step)."""
     s = wb.add_sheet("batches")
     b, n = p.batch_size, batch_rows(p)
     s.label(
@@ -111,12 +112,11 @@ def _batches(wb: Workbook, p: OptimizersParams) -> None:
         s.set((BATCH_TOP + t, 0), float(t + 1), Role.LABEL)
     picks = Block(s, BATCH_TOP, 1, n, b)
     picks.inputs([[float(i + 1) for i in p.batch(t)] for t in range(n)], note="point numbers")
-    last = DATA_FIRST_ROW + p.rows - 1
-    xs = Range(Ref("data", DATA_FIRST_ROW, 1, True, True), Ref("data", last, 1, True, True))
-    ys = Range(Ref("data", DATA_FIRST_ROW, 2, True, True), Ref("data", last, 2, True, True))
-    Block(s, BATCH_TOP, x0, n, b).fill(lambda t, j: index(xs, picks[t, j], 1))
-    Block(s, BATCH_TOP, y0, n, b).fill(lambda t, j: index(ys, picks[t, j], 1))
+    x, y = Block(s, BATCH_TOP, x0, n, b), Block(s, BATCH_TOP, y0, n, b)
+    x.fill(lambda t, j: index(xs, picks[t, j], 1))
+    y.fill(lambda t, j: index(ys, picks[t, j], 1))
     s.freeze = (BATCH_TOP, 1)
+    return x, y
 
 
 def _settings(s: Sheet, row: int, items: list[tuple[str, float, str | None]]) -> dict[str, Ref]:
@@ -134,26 +134,34 @@ def _constant(ref: Ref) -> Value:
     return lambda t: fixed
 
 
-def _optimizer(wb: Workbook, p: OptimizersParams, name: str) -> tuple[Run, Run]:
+def step_numbers(s: Sheet, top: int, count: int, first: int = 1) -> Block:
+    """The column of step numbers left of a run, from `first`; runs read it as t."""
+    for t in range(count):
+        s.set((top + t, 0), float(first + t), Role.LABEL)
+    return Block(s, top, 0, count, 1)
+
+
+def _optimizer(
+    wb: Workbook, p: OptimizersParams, name: str, start: Start, shared_lr: Ref
+) -> tuple[Run, Run]:
     s = wb.add_sheet(name)
     update, defaults = OPTIMIZER_RUNS[name]
     s.label("A1", "lr")
     own = s.input("B1", p.setting(name), note="this sheet's own learning rate (left run)")
     s.label("C1", "shared lr")
     shared = s.formula(
-        "D1", SHARED_LR, note="the race's learning rate (right run): change it at race!C1"
+        "D1", shared_lr, note="the race's learning rate (right run): change it at race!C1"
     )
     wd = {"wd": p.wd} if name in ("adam", "adamw") else {}
     cells = _settings(s, 1, [(k, v, _HYPER_NOTES.get(k)) for k, v in (defaults | wd).items()])
     hyper: dict[str, Value] = {key: _constant(ref) for key, ref in cells.items()}
     s.header((RUN_TOP - 1, 0), "t")
-    for t in range(p.iterations):
-        s.set((RUN_TOP + t, 0), float(t + 1), Role.LABEL)
+    steps = step_numbers(s, RUN_TOP, p.iterations)
     runs = []
     left = 1
     for lr, title in ((own, "at its own learning rate (B1)"), (shared, "at the shared rate (D1)")):
-        run = Run(s, p, left, RUN_TOP, p.iterations)
-        run.fit(START_A, START_B)
+        run = Run(p, steps, left)
+        run.fit(start)
         update(run, hyper, _constant(lr))
         s.header((RUN_TOP - 2, left), f"{name} {title}")
         runs.append(run)
@@ -174,10 +182,8 @@ _HYPER_NOTES = {
 }
 
 
-def _race(wb: Workbook, p: OptimizersParams, runs: dict[str, tuple[Run, Run]]) -> None:
-    s = wb.add_sheet("race")
+def _race(s: Sheet, p: OptimizersParams, runs: dict[str, tuple[Run, Run]]) -> None:
     s.label("A1", "shared learning rate")
-    s.input("C1", p.shared_lr, note="every optimizer's right-hand run uses this rate")
     s.label(
         "E1",
         "Each optimizer's batch loss per step: at its own rate (left), at the shared rate "
@@ -211,26 +217,22 @@ def _ema_bias(wb: Workbook) -> None:
     for j, text in enumerate(("t", "value", "EMA from 0", "1 - beta^t", "debiased EMA")):
         s.header((2, j), text)
     rng = np.random.default_rng(5)
-    values = np.round(1.0 + 0.3 * rng.normal(size=EMA_SERIES), 2)
-    top = 3
-    for t in range(EMA_SERIES):
-        s.set((top + t, 0), float(t + 1), Role.LABEL)
-    Block(s, top, 1, EMA_SERIES, 1).inputs([[float(v)] for v in values], note="a noisy series")
+    series = np.round(1.0 + 0.3 * rng.normal(size=EMA_SERIES), 2)
+    steps = step_numbers(s, 3, EMA_SERIES)
+    value, ema, correction, debiased = (steps.right(j, 1) for j in range(4))
+    value.inputs([[float(v)] for v in series], note="a noisy series")
     s.formula(
-        (top, 2),
-        (1 - beta) * Ref(s.name, top, 1),
+        ema[0, 0],
+        (1 - beta) * value[0, 0],
         number_format="0.0000",
         note="beta*0 + (1-beta)*value: the average starts from 0",
     )
-    Block(s, top + 1, 2, EMA_SERIES - 1, 1).fill(
-        lambda t, _: beta * Ref(s.name, top + t, 2) + (1 - beta) * Ref(s.name, top + t + 1, 1),
-        number_format="0.0000",
+    ema.part(1, 0, EMA_SERIES - 1, 1).fill(
+        lambda t, _: beta * ema[t, 0] + (1 - beta) * value[t + 1, 0], number_format="0.0000"
     )
-    Block(s, top, 3, EMA_SERIES, 1).fill(
-        lambda t, _: 1 - beta ** Ref(s.name, top + t, 0), number_format="0.0000"
-    )
-    Block(s, top, 4, EMA_SERIES, 1).fill(
-        lambda t, _: Ref(s.name, top + t, 2) / Ref(s.name, top + t, 3),
+    correction.fill(lambda t, _: 1 - beta ** steps[t, 0], number_format="0.0000")
+    debiased.fill(
+        lambda t, _: ema[t, 0] / correction[t, 0],
         number_format="0.0000",
         note="EMA / (1 - beta^t): Adam's bias correction",
     )
@@ -254,12 +256,12 @@ def ema_chart() -> Chart:
 # -- the learning-rate finder -----------------------------------------------------------
 
 
-def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
+def _lr_find(wb: Workbook, p: OptimizersParams, start: Start) -> None:
     s = wb.add_sheet("lr_find")
     n = LR_FIND_STEPS
     bounds = _settings(s, 0, [("start lr", 1e-7, "fastai's start_lr"),
                               ("end lr", 10.0, "fastai's end_lr")])  # fmt: skip
-    start, end = bounds["start lr"], bounds["end lr"]
+    start_lr, end_lr = bounds["start lr"], bounds["end lr"]
     s.label("E1", "steps")
     steps = s.set("F1", float(n), Role.LABEL).fixed()
     smoothing = _settings(s, 1, [
@@ -273,17 +275,15 @@ def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
         "until the smoothed loss blows up. Pick a rate where the loss still falls fast.",
     )
     s.header((FIND_TOP - 1, 0), "i")
-    for i in range(n):
-        s.set((FIND_TOP + i, 0), float(i), Role.LABEL)
-    run = Run(s, p, 1, FIND_TOP, n)
-    i0 = Ref(s.name, FIND_TOP, 0, False, True)
+    run = Run(p, step_numbers(s, FIND_TOP, n, first=0), 1)
+    i0 = run.steps.fixed_col()[0, 0]
     run.column(
         "lr",
         "lr",
-        start * (end / start) ** (i0 / steps),
+        start_lr * (end_lr / start_lr) ** (i0 / steps),
         note="start * (end/start)^(i/steps): fastai's exponential schedule",
     )
-    run.fit(START_A, START_B)
+    run.fit(start)
     run.column(
         "avg",
         "average",
@@ -332,13 +332,9 @@ def _lr_find(wb: Workbook, p: OptimizersParams) -> None:
         return step if t == 0 else If(run.at("stop", t - 1).eq(1), run.at(k, t), step)
 
     run.update(new, "p - lr * gradient, until the finder stops")
-    last = FIND_TOP + n - 1
-    smooth = Range(Ref(s.name, FIND_TOP, run.cols["smooth"], True, True),
-                   Ref(s.name, last, run.cols["smooth"], True, True))  # fmt: skip
-    lrs = Range(Ref(s.name, FIND_TOP, run.cols["lr"], True, True),
-                Ref(s.name, last, run.cols["lr"], True, True))  # fmt: skip
+    smooth, lrs = run.block("smooth").col(0).fixed(), run.block("lr").col(0).fixed()
     s.label("H2", "lowest smoothed loss")
-    lowest = s.formula("K2", Ref(s.name, last, run.cols["best"], True, True)).fixed()
+    lowest = s.formula("K2", run.at("best", n - 1).fixed()).fixed()
     s.label("H3", "at lr")
     at_lr = s.formula("K3", index(lrs, match(lowest, smooth, 0), 1), number_format="0.00E+00")
     s.label("M3", "suggested lr")
@@ -385,7 +381,7 @@ def _anneal(start: Expr, end: Expr, pct: Expr) -> Expr:
     return end + (start - end) / 2 * (cos(pi() * pct) + 1)
 
 
-def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
+def _one_cycle(wb: Workbook, p: OptimizersParams, start: Start) -> None:
     s = wb.add_sheet("one_cycle")
     n = p.iterations
     cells = _settings(s, 0, [
@@ -412,10 +408,8 @@ def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
         "momentum does the opposite; Adam trains with both, step by step.",
     )
     s.header((RUN_TOP - 1, 0), "t")
-    for t in range(n):
-        s.set((RUN_TOP + t, 0), float(t + 1), Role.LABEL)
-    run = Run(s, p, 1, RUN_TOP, n)
-    i = Ref(s.name, RUN_TOP, 0, False, True) - 1
+    run = Run(p, step_numbers(s, RUN_TOP, n), 1)
+    i = run.steps.fixed_col()[0, 0] - 1
     low = cells["lr_max"] / cells["div_factor"]
     up, down = i / warm, (i - warm) / (steps - warm)
     run.column(
@@ -435,7 +429,7 @@ def _one_cycle(wb: Workbook, p: OptimizersParams) -> None:
         note="the opposite cosines: down from mom_max to mom_min, then back",
         number_format="0.0000",
     )  # fmt: skip
-    run.fit(START_A, START_B)
+    run.fit(start)
     zero = s.set("J3", 0.0, Role.LABEL).fixed()
     hyper: dict[str, Value] = {
         "wd": lambda t: zero,
@@ -486,25 +480,18 @@ def _discriminative(wb: Workbook) -> None:
             s.header((row + 1, j), text)
         s.label((row + 1, 4), "groups")
         count = s.set((row + 1, 5), float(groups), Role.LABEL).fixed()
+        rates = []
         for g in range(groups):
             r = row + 2 + g
-            s.set((r, 0), float(g + 1), Role.LABEL)
-            group = Ref(s.name, r, 0)
-            s.formula((r, 1), a * (b / a) ** ((group - 1) / (count - 1)), number_format="0.0000")
+            group = s.set((r, 0), float(g + 1), Role.LABEL)
+            rate = a * (b / a) ** ((group - 1) / (count - 1))
+            rates.append(s.formula((r, 1), rate, number_format="0.0000"))
             s.formula((r, 2), If(group.eq(count), b, b / 3), number_format="0.0000")
-        rates = [Ref(s.name, row + 2 + g, 1) for g in range(groups)]
         row += 3 + groups
     s.label((row, 0), "disc_train trains the backprop network with the slice(a, b) rates above.")
     s.width(0, 34.0)
     s.width(1, 12.0, 2)
-    lay = BackpropLayout(DISCRIMINATIVE)
-    s.header((DISC_TABLE - 1, 0), "step")
-    s.header((DISC_TABLE - 1, 1), "loss")
-    for t in range(DISCRIMINATIVE.iterations):
-        s.set((DISC_TABLE + t, 0), float(t + 1), Role.LABEL)
-        s.formula((DISC_TABLE + t, 1), Ref("disc_train", lay.top(t), 4), number_format="0.0000")
-
-    add_points(wb, DISCRIMINATIVE, "points")
+    points = add_points(wb, DISCRIMINATIVE, "points")
 
     def write(sheet: Sheet) -> tuple[Ref, Ref]:
         sheet.label("A1", "lr, hidden layer")
@@ -513,7 +500,13 @@ def _discriminative(wb: Workbook) -> None:
         second = sheet.formula("C2", rates[1], note="group 2's rate")
         return first, second
 
-    train_network(wb, DISCRIMINATIVE, BackpropLayout(DISCRIMINATIVE), "disc_train", "points", write)
+    lay = BackpropLayout(DISCRIMINATIVE)
+    trained = train_network(wb, DISCRIMINATIVE, lay, points, "disc_train", write)
+    s.header((DISC_TABLE - 1, 0), "step")
+    s.header((DISC_TABLE - 1, 1), "loss")
+    for t, loss in enumerate(trained.loss):
+        s.set((DISC_TABLE + t, 0), float(t + 1), Role.LABEL)
+        s.formula((DISC_TABLE + t, 1), loss, number_format="0.0000")
 
 
 def discriminative_chart() -> Chart:
