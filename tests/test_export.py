@@ -118,7 +118,7 @@ def test_cached_numbers_read_back_as_the_same_floats():
     import re
     import struct
 
-    from sheetnet.export.xlsx import _number_texts
+    from sheetnet.export.worksheet import _number_texts
 
     rng = random.Random(7)
     floats = [0.0, -0.0, 1e16, 1e-5, 1e-4, 5e-324, 1.7976931348623157e308, 0.1, 123.0]

@@ -9,7 +9,8 @@ import pytest
 
 from sheetnet.engine import NUM, If, Ref, Role, Workbook, evaluate, exp, lift, sqrt
 from sheetnet.engine.expr import row_renderer
-from sheetnet.export.xlsx import ErrorCode, FormulaWorksheet, write_xlsx
+from sheetnet.export.worksheet import ErrorCode, FormulaWorksheet
+from sheetnet.export.xlsx import write_xlsx
 from sheetnet.lessons.graddesc import GraddescParams, build
 
 

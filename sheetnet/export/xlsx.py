@@ -8,29 +8,25 @@ the file appears atomically: a failed or interrupted write leaves no partial fil
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import datetime as dt
 import glob
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import orjson
 import xlsxwriter
 import xlsxwriter.exceptions
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
-from xlsxwriter.worksheet import CellFormulaTuple, Worksheet
+from xlsxwriter.worksheet import Worksheet
 
 from ..engine import address
 from ..engine.errors import ExcelError
 from ..engine.evaluate import Results
-from ..engine.expr import Expr
 from ..engine.workbook import Cell, Fill, Role, Sheet, Workbook
 from . import fingerprint, package
+from .worksheet import FormulaWorksheet, cached, numbered
 
 # A fixed creation date makes builds byte-identical (edits are told apart by the
 # fingerprint in the zip comment, see fingerprint.py).
@@ -76,295 +72,7 @@ class _Formats:
     def _add(self, props: dict) -> Format:
         """A new format, numbered now: in the order formats are made, not the order
         the cells that use them are written (worksheets are written in parallel)."""
-        fmt = self.book.add_format(props)
-        fmt._get_xf_index()
-        return fmt
-
-
-class ErrorCode(str):
-    """An error's code as a formula's stored result: text for XlsxWriter's own code
-    (chart caches), marked so the cell is written as an error (t="e"), while a text
-    result that happens to read '#N/A' stays text."""
-
-
-def _cached(value: object) -> object:
-    """The engine's value as a formula's stored result."""
-    if type(value) is ExcelError:
-        return ErrorCode(value.code)
-    return 0 if value is None else value
-
-
-def _typed(value: object) -> tuple[str, object]:
-    """A formula's stored result as XML: its cell type attribute and its <v> text."""
-    if isinstance(value, bool):
-        return ' t="b"', 1 if value else 0
-    if type(value) is ErrorCode:
-        return ' t="e"', value
-    if isinstance(value, str):
-        return (' t="str"' if value else ""), _escape(value)
-    if type(value) is float:
-        return "", _number_texts([value])[0]
-    return "", value
-
-
-def _number_texts(values: list) -> list[str]:
-    """Each float's shortest text that reads back as the same float, "null" for
-    anything else (or a float that is not finite).
-
-    Formatting floats is a third of a big workbook's writing time with Python's
-    repr (0.5 µs each); orjson finds the same shortest digits five to ten times
-    faster. Its spelling differs from repr's only in form (1e-7 for 1e-07, 0.00001
-    for 1e-05); positive exponents get their sign (1e+16), as JavaScript and Excel
-    write them."""
-    floats = [v if type(v) is float else None for v in values]
-    text = orjson.dumps(floats).decode()
-    if "e" in text:
-        text = _POSITIVE_EXPONENT.sub("e+", text)
-    return text[1:-1].split(",")
-
-
-_POSITIVE_EXPONENT = re.compile(r"e(?=\d)")
-
-
-def _escape(text: str) -> str:
-    """XML text escaping as XlsxWriter does it for cell data."""
-    if "&" in text or "<" in text or ">" in text:
-        return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return text
-
-
-def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Row intervals (first, last), sorted and merged where they touch or overlap."""
-    out: list[tuple[int, int]] = []
-    for first, last in sorted(spans):
-        if out and first <= out[-1][1] + 1:
-            out[-1] = (out[-1][0], max(out[-1][1], last))
-        else:
-            out.append((first, last))
-    return out
-
-
-def _inside(spans: list[tuple[int, int]], row: int) -> bool:
-    """Whether `row` lies in one of `spans` (sorted, not overlapping)."""
-    at = bisect.bisect_right(spans, (row, address.MAX_ROWS)) - 1
-    return at >= 0 and spans[at][0] <= row <= spans[at][1]
-
-
-# Cells whose values are formatted (and whose XML is deflated, see package.py) at a
-# time: whole rows, as many as make about this many cells. It bounds the memory a
-# sheet's text takes, wide sheets included.
-_CHUNK_CELLS = 32_768
-
-
-class FormulaWorksheet(Worksheet):
-    """A worksheet that takes the engine's formulas (text or expressions, rendered
-    when the sheet is written), and writes them lean.
-
-    XlsxWriter's write_formula spends most of its time preparing the text (about
-    30 regular-expression passes to add prefixes for Excel's newer functions); the
-    engine renders only functions that need none, so write_rendered stores the cell
-    as write_formula would, without that step. Emitting a formula cell's XML is
-    likewise done in one string. Tests compare the output with XlsxWriter's own,
-    byte for byte.
-    """
-
-    def write_rendered(
-        self, row: int, col: int, formula: str | Expr, fmt: Format | None, value: object
-    ) -> None:
-        """A formula cell: its text (with "="), or its expression, rendered when the
-        sheet is written (in parallel, see package.py)."""
-        if self._check_dimensions(row, col):
-            raise ValueError(f"cell outside Excel's grid: row {row + 1}, column {col + 1}")
-        text = formula[1:] if type(formula) is str else formula
-        self.table[row][col] = CellFormulaTuple(text, fmt, value)
-
-    def _write_cell(self, row: int, col: int, cell: object) -> None:
-        if type(cell) is CellFormulaTuple and type(cell.formula) is not str:
-            cell = cell._replace(formula=cell.formula.render(self.name))
-        fmt = getattr(cell, "format", None)
-        inherited = fmt is None and (row in self.row_info or col in self.col_info)
-        if type(cell) is not CellFormulaTuple or (inherited and self._inherits(row, col)):
-            super()._write_cell(row, col, cell)
-            return
-        attrs = f' r="{xl_rowcol_to_cell_fast(row, col)}"'
-        if fmt is not None:
-            attrs += f' s="{fmt._get_xf_index()}"'
-        kind, value = _typed(cell.value)  # type: ignore[attr-defined]
-        attrs += kind
-        formula = cell.formula  # type: ignore[attr-defined]
-        if formula[:1] == SHARED:  # a shared formula's <f> element, written whole
-            self.fh.write(f"<c{attrs}>{formula[1:]}<v>{value}</v></c>")
-        else:
-            self.fh.write(f"<c{attrs}><f>{_escape(formula)}</f><v>{value}</v></c>")
-
-    # -- fills, streamed ----------------------------------------------------------
-    # A fill's cells are not put into XlsxWriter's cell table (a dict entry and a tuple
-    # per cell): rows are written straight from the engine's value list, merged with
-    # the table's few single cells. The XML is the same, byte for byte, as writing
-    # every cell through the table (tests/test_stream.py).
-    # [fill, format, master <f> (rendered when its row is written), member <f>,
-    # ' s="n"', columns, first row, first column, group number]
-    _fills: list[list]
-    _values: list
-    _width: int
-
-    def stream_fill(
-        self, f: Fill, fmt: Format | None, group: int, values: list, width: int
-    ) -> None:
-        """Write fill `f` when the sheet is written, as shared formula number `group`
-        (values from `values`, row-major). Its formula is rendered then too, so that
-        the work happens where sheets are written (in parallel, see package.py)."""
-        if not hasattr(self, "_fills"):
-            self._fills = []
-        for col in range(f.col, f.last_col + 1):
-            info = self.col_info.get(col)
-            if fmt is None and info is not None and info.column_format is not None:
-                raise ValueError("a streamed fill cannot inherit a column format")
-        cols = range(f.col, f.last_col + 1)
-        style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
-        member = f'<f t="shared" si="{group}"/>'
-        self._fills.append([f, fmt, None, member, style, cols, f.first, f.col, group])
-        self._values, self._width = values, width
-        self._check_dimensions(f.first, f.col)
-        self._check_dimensions(f.last, f.last_col)
-
-    def _calculate_spans(self) -> None:
-        if not getattr(self, "_fills", None):
-            return super()._calculate_spans()
-        lo: dict[int, int] = {}
-        hi: dict[int, int] = {}
-
-        def see(block: int, c1: int, c2: int) -> None:
-            if block not in lo or c1 < lo[block]:
-                lo[block] = c1
-            if block not in hi or c2 > hi[block]:
-                hi[block] = c2
-
-        for source in (self.table, self.comments):
-            for row, cols in source.items():
-                if cols and self.dim_rowmin <= row <= self.dim_rowmax:
-                    see(row // 16, min(cols), max(cols))
-        for f, *_ in self._fills:
-            for block in range(f.first // 16, f.last // 16 + 1):
-                see(block, f.col, f.last_col)
-        self.row_spans = {b: f"{lo[b] + 1}:{hi[b] + 1}" for b in lo}
-
-    def _write_rows(self) -> None:
-        if not getattr(self, "_fills", None):
-            return super()._write_rows()
-        self._calculate_spans()
-        starts: dict[int, list] = {}
-        for entry in self._fills:
-            starts.setdefault(entry[0].first, []).append(entry)
-        active: list = []
-        ends = address.MAX_ROWS  # the first row after which an active fill ends
-        table, comments, row_info = self.table, self.comments, self.row_info
-        write = self.fh.write
-        values, width = self._values, self._width
-        letters = [address.col_letters(c) for c in range(self.dim_colmax + 1)]
-        texts: list[str] = []
-        chunk_end = chunk_start = self.dim_rowmin  # rows whose numbers are in `texts`
-        deflate_pending = getattr(self.fh, "deflate_pending", None)
-        for row in range(self.dim_rowmin, self.dim_rowmax + 1):
-            if row == chunk_end:  # the next rows' numbers, formatted in one call
-                if deflate_pending is not None:
-                    deflate_pending()  # the rows written so far (package.py)
-                chunk_start, chunk_end = row, row + max(1, _CHUNK_CELLS // width)
-                texts = _number_texts(values[chunk_start * width : chunk_end * width])
-            if row > ends or row in starts:
-                active = [e for e in active if e[0].last >= row]
-                if row in starts:
-                    active = sorted(active + starts[row], key=lambda e: e[0].col)
-                ends = min(e[0].last for e in active) if active else address.MAX_ROWS
-            singles = table.get(row)
-            if not active and not singles:
-                if row in row_info or row in comments:
-                    self._write_empty_row(row, self.row_spans.get(row // 16), row_info.get(row))
-                continue
-            self._write_row(row, self.row_spans.get(row // 16), row_info.get(row))
-            pending = sorted(singles) if singles else ()
-            at, count = 0, len(pending)
-            number, base = str(row + 1), (row - chunk_start) * width
-            parts: list[str] = []
-            add = parts.append
-            for entry in active:
-                if at < count and pending[at] < entry[7]:
-                    write("".join(parts))
-                    parts.clear()
-                    while at < count and pending[at] < entry[7]:
-                        self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
-                        at += 1
-                style = entry[4]
-                if row == entry[6]:
-                    add(self._fill_row(entry, row))
-                    continue
-                member = entry[3]
-                for col in entry[5]:
-                    text = texts[base + col]
-                    if text != "null":
-                        add(f'<c r="{letters[col]}{number}"{style}>{member}<v>{text}</v></c>')
-                    else:
-                        add(self._fill_cell(entry, row, col, member))
-            write("".join(parts))
-            while at < count:
-                self._write_cell(row, pending[at], singles[pending[at]])  # type: ignore[index]
-                at += 1
-            write("</row>")
-
-    def _get_range_data(self, row_start: int, col_start: int, row_end: int, col_end: int):  # type: ignore[no-untyped-def]
-        """Chart caches read streamed fills' values too, as they would read the table."""
-        if not getattr(self, "_fills", None):
-            return super()._get_range_data(row_start, col_start, row_end, col_end)
-        if not hasattr(self, "_spans_by_col"):
-            self._spans_by_col: dict[int, list[tuple[int, int]]] = {}
-            rows: list[tuple[int, int]] = []
-            for e in self._fills:
-                f = e[0]
-                rows.append((f.first, f.last))
-                for c in range(f.col, f.last_col + 1):
-                    self._spans_by_col.setdefault(c, []).append((f.first, f.last))
-            for spans in self._spans_by_col.values():
-                spans.sort()
-            self._rows_filled = _merged(rows)
-        data: list = []
-        for row in range(row_start, row_end + 1):
-            if row not in self.table and not _inside(self._rows_filled, row):
-                data.append(None)  # as XlsxWriter: one None for a row without cells
-                continue
-            for col in range(col_start, col_end + 1):
-                if row in self.table and col in self.table[row]:
-                    data += super()._get_range_data(row, col, row, col)
-                elif _inside(self._spans_by_col.get(col, []), row):
-                    data.append(_cached(self._values[row * self._width + col]))
-                else:
-                    data.append(None)
-        return data
-
-    def _fill_row(self, entry: list, row: int) -> str:
-        """The XML of one row of a fill's cells (its first row holds the master)."""
-        f, _, master, member = entry[:4]
-        if master is None:
-            master = _master_formula(f, self.name, entry[8])
-        out = []
-        for col in range(f.col, f.last_col + 1):
-            formula = master if (row == f.first and col == f.col) else member
-            out.append(self._fill_cell(entry, row, col, formula))
-        return "".join(out)
-
-    def _fill_cell(self, entry: list, row: int, col: int, formula: str) -> str:
-        """One cell of a fill, whatever its value's type."""
-        attrs = f' r="{address.LETTERS[col]}{row + 1}"{entry[4]}'
-        value = self._values[row * self._width + col]
-        kind, text = _typed(_cached(value))
-        return f"<c{attrs}{kind}>{formula}<v>{text}</v></c>"
-
-    def _inherits(self, row: int, col: int) -> bool:
-        """Whether a cell without a format takes its row's or column's format."""
-        info = self.row_info.get(row)
-        if info is not None and info.row_format:
-            return True
-        info = self.col_info.get(col)
-        return info is not None and info.column_format is not None
+        return numbered(self.book.add_format(props))
 
 
 def _write_cell(
@@ -373,7 +81,7 @@ def _write_cell(
 ) -> None:  # fmt: skip
     content = cell.content
     if cell.role is Role.FORMULA:
-        ws.write_rendered(row, col, content, fmt, _cached(value))  # type: ignore[arg-type]
+        ws.write_rendered(row, col, content, fmt, cached(value))  # type: ignore[arg-type]
     elif content is None:
         ws.write_blank(row, col, None, fmt)  # an exercise: empty, marked by its colour
     elif type(content) is str:
@@ -392,19 +100,6 @@ def _note(ws: Worksheet, row: int, col: int, text: str) -> None:
     ws.write_comment(row, col, text, {"x_scale": 2, "y_scale": 1.5})
 
 
-def _master_formula(f: Fill, sheet: str, group: int) -> str:
-    """The <f> element of a fill's first cell: the formula, and for a shared formula
-    the range it covers."""
-    text = _escape(f.expr.render(sheet))
-    if f.size == 1:
-        return f"<f>{text}</f>"
-    ref = f"{address.render(f.first, f.col)}:{address.render(f.last, f.last_col)}"
-    return f'<f t="shared" ref="{ref}" si="{group}">{text}</f>'
-
-
-SHARED = "\0"  # marks formula text that is a whole <f> element (a shared formula)
-
-
 def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
                 fmt: Format | None, group: int, stream: bool = True) -> None:  # fmt: skip
     """A filled formula as Excel saves a fill: one shared formula, written in full in its
@@ -413,21 +108,8 @@ def _write_fill(ws: FormulaWorksheet, sheet: Sheet, f: Fill, results: Results,
     values, width = results.array(sheet.name)
     if stream:
         ws.stream_fill(f, fmt, group, values, width)
-        if f.note:
-            _note(ws, f.first, f.col, f.note)
-        return
-    write = ws.write_rendered
-    if f.size == 1:
-        text = f.expr.formula(sheet.name)
-        write(f.first, f.col, text, fmt, _cached(values[f.first * width + f.col]))
     else:
-        master = SHARED + _master_formula(f, sheet.name, group)
-        member = f'={SHARED}<f t="shared" si="{group}"/>'
-        for row in range(f.first, f.last + 1):
-            for col in range(f.col, f.last_col + 1):
-                value = _cached(values[row * width + col])
-                write(row, col, member, fmt, value)
-        ws.table[f.first][f.col] = ws.table[f.first][f.col]._replace(formula=master)
+        ws.table_fill(f, fmt, group, values, width)
     if f.note:
         _note(ws, f.first, f.col, f.note)
 

@@ -67,8 +67,7 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     for key in lesson.key_results(params):
         row += 1
         s.label((row, 0), key.label)
-        at = address.parse(key.a1)
-        s.formula((row, 1), Ref(key.sheet, at.row, at.col), number_format=key.number_format)
+        s.formula((row, 1), wb[key.sheet].ref(key.a1), number_format=key.number_format)
         s.label((row, 2), f"{key.sheet}!{key.a1}")
     row += 2
     s.header((row, 0), "try this")

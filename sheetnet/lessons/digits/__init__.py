@@ -9,7 +9,15 @@ from ...engine import address
 from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
 from ..kit import Front
 from .data import Images
-from .layout import DATA_FIRST_ROW, DigitsParams, Layout, valid_left
+from .layout import (
+    BATCH_LOSS_COL,
+    DATA_FIRST_ROW,
+    VALID_ACCURACY_ROW,
+    VALID_LOSS_ROW,
+    DigitsParams,
+    Layout,
+    valid_result,
+)
 from .sheets import build, charts
 
 __all__ = ["LESSON", "DigitsParams", "build"]
@@ -17,12 +25,14 @@ __all__ = ["LESSON", "DigitsParams", "build"]
 
 def key_results(p: DigitsParams) -> list[KeyResult]:
     lay = Layout(p)
-    last = valid_left(lay, p.epochs - 1) + 1
-    it = lay.iterations[-1]
+    last = p.epochs - 1
+    accuracy = valid_result(lay, last, VALID_ACCURACY_ROW)
+    loss = valid_result(lay, last, VALID_LOSS_ROW)
+    batch = (lay.iterations[-1].top - 1, BATCH_LOSS_COL)  # the title row of the last iteration
     return [
-        KeyResult("validation accuracy", "valid", address.render(2, last), "0.0%"),
-        KeyResult("validation loss", "valid", address.render(1, last)),
-        KeyResult("last batch loss", "train", address.render(it.top - 1, 7)),
+        KeyResult("validation accuracy", "valid", address.render(*accuracy), "0.0%"),
+        KeyResult("validation loss", "valid", address.render(*loss)),
+        KeyResult("last batch loss", "train", address.render(*batch)),
     ]
 
 

@@ -261,3 +261,14 @@ VALID_FIRST_ROW = 6  # valid!A6: the first validation image
 def valid_left(lay: Layout, epoch: int) -> int:
     """0-based first column of epoch `epoch`'s predictions on the valid sheet."""
     return lay.pix + lay.pixels + 1 + epoch * (lay.epoch_cols + 1)
+
+
+# an iteration's title row on the train sheet: the batch size and loss, after their headers
+BATCH_SIZE_COL, BATCH_LOSS_COL = 5, 7
+# the valid sheet: each epoch's loss and accuracy, under its title, right of its first column
+VALID_LOSS_ROW, VALID_ACCURACY_ROW = 1, 2
+
+
+def valid_result(lay: Layout, epoch: int, row: int) -> tuple[int, int]:
+    """(row, col) of epoch `epoch`'s validation loss or accuracy (`row`) on the valid sheet."""
+    return row, valid_left(lay, epoch) + 1

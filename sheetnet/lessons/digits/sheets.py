@@ -7,10 +7,12 @@ weights, which the next block starts from. See layout.py for where things sit.
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass, field
+
 from ...engine import (
     Block,
     If,
-    Range,
     Ref,
     Role,
     Sheet,
@@ -39,14 +41,19 @@ from ..network import (
     weight_grad,
 )
 from .layout import (
+    BATCH_LOSS_COL,
+    BATCH_SIZE_COL,
     CLASSES,
     DATA_FIRST_ROW,
     FIRST_WEIGHT_ROW,
+    VALID_ACCURACY_ROW,
     VALID_FIRST_ROW,
+    VALID_LOSS_ROW,
     DigitsParams,
     Iteration,
     Layout,
     valid_left,
+    valid_result,
 )
 
 PIXEL = "0.00"
@@ -79,17 +86,30 @@ NOTES = {
 def build(p: DigitsParams) -> Workbook:
     lay = Layout(p)
     wb = Workbook(title="digits")
-    _data(wb, p, lay)
-    _train(wb, p, lay)
-    _valid(wb, p, lay)
-    _progress(wb, p, lay)
-    _templates(wb, lay)
-    _confusion(wb, p, lay)
-    _draw(wb, p, lay)
+    images = _data(wb, p, lay)
+    training = _train(wb, p, lay, images)
+    validation = _valid(wb, p, lay, images, training)
+    _progress(wb, p, lay, training, validation)
+    final = training.after[-1].fixed()
+    _templates(wb, lay, final)
+    _confusion(wb, p, validation)
+    _draw(wb, p, lay, images.scale, final)
     return wb
 
 
-def _data(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
+@dataclass(frozen=True)
+class Images:
+    """The data sheet's cells the other sheets read: the pixel scale (absolute), and the
+    training and validation images' labels and pixels (a row per image)."""
+
+    scale: Ref
+    train_labels: Block
+    train_pixels: Block
+    valid_labels: Block
+    valid_pixels: Block
+
+
+def _data(wb: Workbook, p: DigitsParams, lay: Layout) -> Images:
     s = wb.add_sheet("data")
     s.label(
         "A1",
@@ -97,7 +117,7 @@ def _data(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         f"{lay.side}x{lay.side} pixels, row by row",
     )
     s.label("A2", "pixel scale")
-    s.input(
+    scale = s.input(
         "C2",
         lay.scale,
         note="pixels are divided by this to lie in [0, 1] (16 for the 8x8 digits, 255 for MNIST)",
@@ -111,20 +131,22 @@ def _data(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         s.set((r, 0), float(i + 1), Role.LABEL)
         s.label((r, 1), "train" if i < p.train else "valid")
         s.set((r, 2), row[0], Role.LABEL)
-    Block(s, DATA_FIRST_ROW - 1, 3, len(images.labels), 1 + lay.pixels).inputs(
+    table = Block(s, DATA_FIRST_ROW - 1, 3, len(images.labels), 1 + lay.pixels)
+    table.inputs(
         [row[1:] for row in images.rows()],
         note="the images: label, then pixels (change one and the whole training follows)",
     )
     s.freeze = (DATA_FIRST_ROW - 1, 4)
     s.width(0, 7.0, 3)
     s.width(4, 4.5, 3 + lay.pixels)
-
-
-def _data_column(col: int, p: DigitsParams) -> Range:
-    """Column `col` (0-based) of the training images on the data sheet, absolute rows."""
-    first = DATA_FIRST_ROW - 1
-    return Range(
-        Ref("data", first, col, True, False), Ref("data", first + p.train - 1, col, True, False)
+    train = table.part(0, 0, p.train, table.cols)
+    valid = table.part(p.train, 0, p.valid, table.cols)
+    return Images(
+        scale.fixed(),
+        train.part(0, 0, p.train, 1),
+        train.part(0, 1, p.train, lay.pixels),
+        valid.part(0, 0, p.valid, 1),
+        valid.part(0, 1, p.valid, lay.pixels),
     )
 
 
@@ -133,16 +155,20 @@ class Section:
     them (a row per output unit), first layer first, and with a hidden layer W2 turned
     (W2ᵀ) for the backward pass."""
 
-    def __init__(self, s: Sheet, lay: Layout, top: int, fixed: bool = False) -> None:
-        """`top`: 0-based first row; `fixed`: absolute references (read from elsewhere)."""
+    def __init__(self, s: Sheet, lay: Layout, top: int) -> None:
+        """`top`: 0-based first row."""
         h = lay.hidden
         shapes = [(lay.pix, CLASSES, lay.pixels)] if not h else [
             (lay.w1, h, lay.pixels), (lay.w2, CLASSES, h)]  # fmt: skip
         self.layers = [Block(s, top, left, rows, cols + 1) for left, rows, cols in shapes]
         self.turned = Block(s, top, lay.w2t, h, CLASSES) if h else None
-        if fixed:
-            self.layers = [layer.fixed() for layer in self.layers]
-            self.turned = self.turned.fixed() if self.turned else None
+
+    def fixed(self) -> Section:
+        """The same parameters with absolute references, as other sheets read them."""
+        out = copy.copy(self)
+        out.layers = [layer.fixed() for layer in self.layers]
+        out.turned = self.turned.fixed() if self.turned else None
+        return out
 
     @staticmethod
     def weights(layer: Block) -> Block:
@@ -174,7 +200,15 @@ class Section:
             self.turned.headers([f"W2ᵀ·class {c}" for c in range(CLASSES)])
 
 
-def _train(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
+@dataclass
+class Training:
+    """Each iteration's batch loss and the parameters it ends with."""
+
+    batch_loss: list[Ref] = field(default_factory=list)
+    after: list[Section] = field(default_factory=list)
+
+
+def _train(wb: Workbook, p: DigitsParams, lay: Layout, images: Images) -> Training:
     s = wb.add_sheet("train")
     s.label("A1", "learning rate")
     lr = s.input("C1", p.lr, note="lr: change it and every iteration below is recomputed")
@@ -203,26 +237,28 @@ def _train(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     start.label_rows(s, col=0)
     if start.turned is not None:
         turned(start.turned, Section.weights(start.layers[1]), NOTES["turned"], WEIGHT)
-    scale = Ref("data", 1, 2, True, True)
+    training = Training()
     params = start
     for it in lay.iterations:
-        params = _iteration(s, p, lay, it, params, lr.fixed(), wd.fixed(), scale)
+        params = _iteration(s, lay, it, params, lr.fixed(), wd.fixed(), images, training)
     s.freeze = (0, 2)
     s.width(0, 9.0, 1)
     s.width(lay.pix, 6.5, max(lay.end_col, lay.w2t + CLASSES if lay.hidden else 0))
+    return training
 
 
 def _iteration(
     s: Sheet,
-    p: DigitsParams,
     lay: Layout,
     it: Iteration,
     params: Section,
     lr: Ref,
     wd: Ref,
-    scale: Ref,
+    images: Images,
+    training: Training,
 ) -> Section:
-    """One iteration's block; returns the section of parameters it ends with."""
+    """One iteration's block; returns the section of parameters it ends with, and adds
+    its batch loss and that section to `training`."""
     first = it.number == 0
 
     def note(key: str) -> str | None:
@@ -233,8 +269,8 @@ def _iteration(
     s.set((top, 1), float(it.number + 1), Role.HEADER)
     s.header((top, 2), "epoch")
     s.set((top, 3), float(it.epoch + 1), Role.HEADER)
-    s.header((top, 4), "batch size")
-    s.header((top, 6), "batch loss")
+    s.header((top, BATCH_SIZE_COL - 1), "batch size")
+    s.header((top, BATCH_LOSS_COL - 1), "batch loss")
     rows = top + 2
     h = lay.hidden
     heads = (
@@ -264,16 +300,15 @@ def _iteration(
     )
     img = image.fixed_col()
     label = Block(s, rows, 1, n, 1)
-    label.fill(lambda i, _: index(_data_column(3, p), img[i, 0], 1))
-    s.formula((top, 5), count(image.range))
-    batch = Ref(s.name, top, 5, True, True)
+    label.fill(lambda i, _: index(images.train_labels.fixed_row().col(0), img[i, 0], 1))
+    batch = s.formula((top, BATCH_SIZE_COL), count(image.range)).fixed()
 
     def at(col: int, width: int) -> Block:
         return Block(s, rows, col, n, width)
 
     X = at(lay.pix, lay.pixels)
     X.fill_like(
-        index(_data_column(4, p), img[0, 0], 1) / scale,
+        index(images.train_pixels.fixed_row().col(0), img[0, 0], 1) / images.scale,
         note=note("pixel"),
         number_format=PIXEL,
     )
@@ -297,7 +332,8 @@ def _iteration(
             number_format=WEIGHT, prob_format=PROB)  # fmt: skip
     one_hot(Y, label, note("onehot"))
     cross_entropy(L, P, label, note("loss"), WEIGHT)
-    s.formula((top, 7), average(L.range), number_format=WEIGHT)
+    loss = s.formula((top, BATCH_LOSS_COL), average(L.range), number_format=WEIGHT)
+    training.batch_loss.append(loss)
     logit_grad(D, P, Y, batch, note("delta"), WEIGHT)
     deltas = [D]  # dL/d(each layer's outputs), last layer first
     if h:
@@ -333,13 +369,8 @@ def _iteration(
         new.headers(lay, first=False)
     grad.label_rows(s, col=1)
     new.label_rows(s, col=1)
+    training.after.append(new)
     return new
-
-
-def _final(wb: Workbook, lay: Layout, epoch: int | None = None) -> Section:
-    """The parameters after the last iteration (of `epoch`), absolute references."""
-    it = lay.iterations[-1] if epoch is None else lay.last_of_epoch(epoch)
-    return Section(wb["train"], lay, lay.new_top(it) - 1, fixed=True)
 
 
 def prediction_heads(lay: Layout, *tail: str) -> list[str]:
@@ -397,7 +428,19 @@ def _predict(
     return out
 
 
-def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
+@dataclass
+class Validation:
+    """Each epoch's validation loss and accuracy; the labels and the last predictions."""
+
+    labels: Block
+    loss: list[Ref] = field(default_factory=list)
+    accuracy: list[Ref] = field(default_factory=list)
+    predictions: Block | None = None
+
+
+def _valid(
+    wb: Workbook, p: DigitsParams, lay: Layout, images: Images, training: Training
+) -> Validation:
     s = wb.add_sheet("valid")
     s.label(
         "A1",
@@ -407,57 +450,64 @@ def _valid(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     rows, m = VALID_FIRST_ROW - 1, p.valid
     for j, text in enumerate(["image", "label"] + [f"x{j + 1}" for j in range(lay.pixels)]):
         s.header((rows - 1, j), text)
-    first = DATA_FIRST_ROW - 1 + p.train
     for i in range(m):
         s.set((rows + i, 0), float(p.train + i + 1), Role.LABEL)
     label = Block(s, rows, 1, m, 1)
-    label.fill(lambda i, _: Ref("data", first + i, 3))
+    label.fill(lambda i, _: images.valid_labels[i, 0])
     pixels = Block(s, rows, lay.pix, m, lay.pixels)
-    scale = Ref("data", 1, 2, True, True)
     pixels.fill(
-        lambda i, j: Ref("data", first + i, 4 + j) / scale, number_format=PIXEL, note=NOTES["pixel"]
+        lambda i, j: images.valid_pixels[i, j] / images.scale,
+        number_format=PIXEL,
+        note=NOTES["pixel"],
     )
+    validation = Validation(label)
     for epoch in range(p.epochs):
         left = valid_left(lay, epoch)
-        out = _predict(s, lay, rows, m, left, pixels, _final(wb, lay, epoch), label)
+        after = training.after[lay.last_of_epoch(epoch).number].fixed()
+        out = _predict(s, lay, rows, m, left, pixels, after, label)
+        validation.predictions = out["pred"]
         s.header((0, left), f"after epoch {epoch + 1}")
-        s.header((1, left), "loss")
-        s.formula(
-            (1, left + 1),
+        s.header((VALID_LOSS_ROW, left), "loss")
+        loss = s.formula(
+            valid_result(lay, epoch, VALID_LOSS_ROW),
             average(out["loss"].range),
             number_format=WEIGHT,
             note="mean cross-entropy on the validation images" if epoch == 0 else None,
         )
-        s.header((2, left), "accuracy")
-        s.formula(
-            (2, left + 1),
+        s.header((VALID_ACCURACY_ROW, left), "accuracy")
+        accuracy = s.formula(
+            valid_result(lay, epoch, VALID_ACCURACY_ROW),
             average(out["correct"].range),
             number_format="0.0%",
             note="the share of images predicted right" if epoch == 0 else None,
         )
+        validation.loss.append(loss)
+        validation.accuracy.append(accuracy)
         heads = prediction_heads(lay, "prediction", "loss", "correct")
         for j, text in enumerate(heads):
             s.header((rows - 1, left + j), text)
     s.freeze = (rows, 2)
     s.width(lay.pix, 5.0, lay.pix + lay.pixels - 1)  # pixels, 0.00 to 1.00
     s.width(valid_left(lay, 0), 9.0, valid_left(lay, p.epochs))  # logits, losses: -12.3456
+    return validation
 
 
-def _progress(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
+def _progress(
+    wb: Workbook, p: DigitsParams, lay: Layout, training: Training, validation: Validation
+) -> None:
     s = wb.add_sheet("progress")
     for j, text in enumerate(("iteration", "epoch", "batch loss")):
         s.header((0, j), text)
-    for it in lay.iterations:
+    for it, batch_loss in zip(lay.iterations, training.batch_loss):
         s.set((it.number + 1, 0), float(it.number + 1), Role.LABEL)
         s.set((it.number + 1, 1), float(it.epoch + 1), Role.LABEL)
-        s.formula((it.number + 1, 2), Ref("train", it.top - 1, 7), number_format=WEIGHT)
+        s.formula((it.number + 1, 2), batch_loss, number_format=WEIGHT)
     for j, text in enumerate(("epoch", "validation loss", "validation accuracy")):
         s.header((0, 4 + j), text)
-    for e in range(p.epochs):
+    for e, (loss, accuracy) in enumerate(zip(validation.loss, validation.accuracy)):
         s.set((e + 1, 4), float(e + 1), Role.LABEL)
-        left = valid_left(lay, e)
-        s.formula((e + 1, 5), Ref("valid", 1, left + 1), number_format=WEIGHT)
-        s.formula((e + 1, 6), Ref("valid", 2, left + 1), number_format="0.0%")
+        s.formula((e + 1, 5), loss, number_format=WEIGHT)
+        s.formula((e + 1, 6), accuracy, number_format="0.0%")
     s.width(0, 14.0, 6)
 
 
@@ -482,7 +532,7 @@ def charts(p: DigitsParams) -> list[Chart]:
     ]
 
 
-def _templates(wb: Workbook, lay: Layout) -> None:
+def _templates(wb: Workbook, lay: Layout, final: Section) -> None:
     s = wb.add_sheet("templates")
     units = lay.hidden or CLASSES
     s.label(
@@ -493,7 +543,7 @@ def _templates(wb: Workbook, lay: Layout) -> None:
         else "Each hidden unit's learned weights drawn as an image: red pixels switch the "
         "unit on, blue ones off. The output layer combines these detectors into digits.",
     )
-    W = Section.weights(_final(wb, lay).layers[0])
+    W = Section.weights(final.layers[0])
     side = lay.side
     for k in range(units):
         top, left = 3 + (k // 5) * (side + 2), 1 + (k % 5) * (side + 1)
@@ -504,7 +554,7 @@ def _templates(wb: Workbook, lay: Layout) -> None:
     s.width(0, 2.0, 5 * (side + 1))
 
 
-def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
+def _confusion(wb: Workbook, p: DigitsParams, validation: Validation) -> None:
     s = wb.add_sheet("confusion")
     s.label(
         "A1",
@@ -512,16 +562,9 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
         "columns the predicted one; the diagonal is right.",
     )
     s.header("A3", "true \\ predicted")
-    rows = VALID_FIRST_ROW - 1
-    left = valid_left(lay, p.epochs - 1)
-    labels = Range(
-        Ref("valid", rows, 1, True, True), Ref("valid", rows + p.valid - 1, 1, True, True)
-    )
-    pred_col = left + 2 * lay.hidden + 3 * CLASSES + 2  # after [z1, a1,] logits, max, exps, sum, p
-    preds = Range(
-        Ref("valid", rows, pred_col, True, True),
-        Ref("valid", rows + p.valid - 1, pred_col, True, True),
-    )
+    labels = validation.labels.col(0).fixed()
+    assert validation.predictions is not None
+    preds = validation.predictions.col(0).fixed()
     for k in range(CLASSES):
         s.set((2, 1 + k), float(k), Role.HEADER)
         s.set((3 + k, 0), float(k), Role.HEADER)
@@ -537,7 +580,7 @@ def _confusion(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     s.width(0, 16.0)
 
 
-def _draw(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
+def _draw(wb: Workbook, p: DigitsParams, lay: Layout, scale: Ref, final: Section) -> None:
     s = wb.add_sheet("draw")
     side = lay.side
     s.label(
@@ -555,9 +598,8 @@ def _draw(wb: Workbook, p: DigitsParams, lay: Layout) -> None:
     top = 3 + side
     s.header((top, 0), "pixels, scaled, in one row")
     flat = Block(s, top + 1, lay.pix, 1, lay.pixels)
-    scale = Ref("data", 1, 2, True, True)
     flat.fill(lambda _, j: grid.fixed()[j // side, j % side] / scale, number_format=PIXEL)
-    out = _predict(s, lay, top + 4, 1, lay.pix, flat, _final(wb, lay), None)
+    out = _predict(s, lay, top + 4, 1, lay.pix, flat, final, None)
     heads = prediction_heads(lay, "prediction")
     for j, text in enumerate(heads):
         s.header((top + 3, lay.pix + j), text)

@@ -14,14 +14,14 @@ from .layout import PROBABILITIES, EntropyParams
 
 def build(p: EntropyParams) -> Workbook:
     wb = Workbook(title="entropy_example")
-    _softmax(wb, p)
+    classes = _softmax(wb, p)
     _entropy(wb, p)
     _log_entropy(wb, p)
-    _multiclass(wb, p)
+    _multiclass(wb, p, classes)
     return wb
 
 
-def _multiclass(wb: Workbook, p: EntropyParams) -> None:
+def _multiclass(wb: Workbook, p: EntropyParams, classes: list[tuple[Ref, Ref]]) -> None:
     """The step after binary cross-entropy: five classes, a one-hot target, -LN(p)."""
     s = wb.add_sheet("multiclass")
     s.label(
@@ -33,10 +33,10 @@ def _multiclass(wb: Workbook, p: EntropyParams) -> None:
     true = s.input("C2", float(p.true_class), note="which class is right: change it")
     for col, text in zip("ABCD", ("class", "softmax p", "one-hot y", "-y * LN(p)")):
         s.header(f"{col}4", text)
-    for i in range(5):
+    for i, (name, probability) in enumerate(classes):
         n = i + 5
-        s.formula(f"A{n}", Ref("softmax", 2 + i, 0))
-        s.formula(f"B{n}", Ref("softmax", 2 + i, 3), number_format="0.0000")
+        s.formula(f"A{n}", name)
+        s.formula(f"B{n}", probability, number_format="0.0000")
         s.formula(
             f"C{n}",
             If(true.fixed().eq(i + 1), 1, 0),
@@ -81,7 +81,8 @@ def loss_chart() -> Chart:
     )
 
 
-def _softmax(wb: Workbook, p: EntropyParams) -> None:
+def _softmax(wb: Workbook, p: EntropyParams) -> list[tuple[Ref, Ref]]:
+    """Image 1's and 2's softmax; returns image 1's (class name, probability) cells."""
     s = wb.add_sheet("softmax")
     s.header("B1", "Image 1")
     s.header("G1", "Image 2")
@@ -92,9 +93,10 @@ def _softmax(wb: Workbook, p: EntropyParams) -> None:
         s.header(f"{col}2", text)
     s.header("K2", "Image 1")
     s.header("L2", "Image 2")
+    classes = []
     for i, name in enumerate(p.classes):
         n = i + 3
-        s.input(f"A{n}", name)
+        name_cell = s.input(f"A{n}", name)
         first = i == 0  # notes go on the first row of a column
         s.formula(f"F{n}", s.ref(f"A{n}"), note="image 2's classes: the same" if first else None)
         s.input(f"B{n}", p.outputs[i], note="the model's output (logit)" if first else None)
@@ -102,11 +104,12 @@ def _softmax(wb: Workbook, p: EntropyParams) -> None:
             f"G{n}", p.outputs_2[i], note="image 1's output minus a constant" if first else None
         )
         s.formula(f"C{n}", exp(s.ref(f"B{n}")))
-        s.formula(
+        probability = s.formula(
             f"D{n}",
             s.ref(f"C{n}") / s.ref("$C$8"),
             note="softmax: exp of the output over the sum of the exps" if i == 0 else None,
         )
+        classes.append((name_cell, probability))
         s.formula(f"H{n}", exp(s.ref(f"G{n}")))
         s.formula(f"I{n}", s.ref(f"H{n}") / s.ref("$H$8"))
         s.formula(
@@ -131,6 +134,7 @@ def _softmax(wb: Workbook, p: EntropyParams) -> None:
     )
     s.freeze = (2, 1)
     _widths(s, "ABCDEFGHIJKL")
+    return classes
 
 
 def _entropy(wb: Workbook, p: EntropyParams) -> None:

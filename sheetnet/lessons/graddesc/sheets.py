@@ -12,6 +12,7 @@ summary sheet and charts in graddesc_summary.py.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 from ...engine import Expr, If, Paren, Ref, Role, Sheet, Workbook, count, sqrt, sum_, sumsq
 from .layout import (
@@ -22,48 +23,61 @@ from .layout import (
     blocks,
     explain_error,
 )
-from .summary import RACE, add_race, add_summary, kind
+from .summary import RACE, DataCells, add_race, add_race_table, add_summary, kind
 
 __all__ = ["OPTIMIZERS", "Block", "GraddescParams", "blocks", "build", "explain_error"]
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What an optimizer sheet reads from others: the first data row's x and y (relative,
+    so a fill walks the rows), and on a race sheet the race's shared learning rate."""
+
+    x: Ref
+    y: Ref
+    race_lr: Ref | None = None
+
+
 def build(p: GraddescParams) -> Workbook:
     wb = Workbook(title="graddesc")
-    _data(wb, p)
+    data = _data(wb, p)
     builders = (_basic, _momentum, _rmsprop, _adam, _adam_ann)
+    own = Shared(data.x, data.y)
     for name, builder in zip(OPTIMIZERS, builders):
         s = wb.add_sheet(name)
-        builder(s, p)
+        builder(s, p, own)
         s.freeze = (3, 0)
-    add_summary(wb, p)
-    add_race(wb, p)
+    add_summary(wb, p, data)
+    race = Shared(data.x, data.y, add_race(wb, p))
     for name, builder in zip(OPTIMIZERS, builders):
         s = wb.add_sheet(RACE + name)
-        builder(s, p)
+        builder(s, p, race)
         s.freeze = (3, 0)
+    add_race_table(wb, p)
     return wb
 
 
-def _learning_rate(s: Sheet, p: GraddescParams, where: str) -> None:
+def _learning_rate(s: Sheet, p: GraddescParams, where: str, shared: Shared) -> None:
     """The sheet's learning rate: its own input, or on a race sheet the shared one."""
-    if s.name.startswith(RACE):
+    if shared.race_lr is not None:
         s.formula(
             where,
-            Ref("race", 0, 2, True, True),
+            shared.race_lr,
             note="the race's shared learning rate: change it at race!C1",
         )
     else:
         s.input(where, p.setting("lr", kind(s.name)), note="learning rate")
 
 
-def _data(wb: Workbook, p: GraddescParams) -> None:
+def _data(wb: Workbook, p: GraddescParams) -> DataCells:
     s = wb.add_sheet("data")
     s.label("A1", "b")
     s.label("B1", "const")
-    s.input("C1", p.true_b, note="the true intercept b")
+    true_b = s.input("C1", p.true_b, note="the true intercept b").fixed()
     s.label("A2", "a")
     s.label("B2", "slope")
-    s.input("C2", p.true_a, note="the true slope a")
+    true_a = s.input("C2", p.true_a, note="the true slope a").fixed()
+    cells: list[tuple[Ref, Ref]] = []
     s.header("B4", "x")
     s.header("C4", "y")
     xs = p.x_values()
@@ -76,30 +90,32 @@ def _data(wb: Workbook, p: GraddescParams) -> None:
                 if p.data is not None
                 else "x: seeded random integers (the original used RANDBETWEEN(1,100))"
             )
-        s.input(f"B{n}", x, note=note)
+        x_cell = s.input(f"B{n}", x, note=note)
         if p.data is not None:
-            s.input(f"C{n}", float(p.data[i][1]), note="y: your data" if i == 0 else None)
+            y_cell = s.input(f"C{n}", float(p.data[i][1]), note="y: your data" if i == 0 else None)
         else:
-            s.formula(
+            y_cell = s.formula(
                 f"C{n}",
-                s.ref("$C$1") + s.ref(f"B{n}") * s.ref("$C$2"),
+                true_b + x_cell * true_a,
                 note="y = b + x*a: change C1, C2 or an x and every sheet follows"
                 if i == 0
                 else None,
             )
+        cells.append((x_cell, y_cell))
     if p.data is not None:
         s.label("E1", "y comes from your data file; C1 and C2 are not used by it.")
     s.freeze = (4, 0)
     s.width("A", 8.0)
     s.width("B", 10.0)
     s.width("C", 12.0)
+    return DataCells(true_a, true_b, *cells[0])
 
 
-def _xy(s: Sheet, p: GraddescParams) -> None:
+def _xy(s: Sheet, p: GraddescParams, shared: Shared) -> None:
     """Every data row's x and y reference the data sheet, filled down each block."""
     for b in blocks(p):
-        s.fill("A", b.first, b.last, Ref("data", DATA_FIRST_ROW - 1, 1))
-        s.fill("B", b.first, b.last, Ref("data", DATA_FIRST_ROW - 1, 2))
+        s.fill("A", b.first, b.last, shared.x)
+        s.fill("B", b.first, b.last, shared.y)
 
 
 def _chain(s: Sheet, b: Block, new_b: str, new_a: str) -> None:
@@ -169,19 +185,19 @@ _CARRY_NOTE = (
 )
 
 
-def _basic(s: Sheet, p: GraddescParams) -> None:
+def _basic(s: Sheet, p: GraddescParams, shared: Shared) -> None:
     s.label("B1", "intercept")
     s.input("C1", p.init_b, note="starting b")
     s.label("B2", "slope")
     s.input("C2", p.init_a, note="starting a")
     s.label("E1", "learn")
-    _learning_rate(s, p, "F1")
+    _learning_rate(s, p, "F1", shared)
     s.label("I1", "de/db=2(ax+b-y)")
     s.label("H2", "e=(ax+b-y)^2")
     s.label("I2", "de/da=x*2(ax+b-y)")
     _headers(s, "x,y,intercept,slope,y_pred,err^2,errb1,est de/db,erra1,est de/da,de/db,de/da,"
                 "new a,new b")  # fmt: skip
-    _xy(s, p)
+    _xy(s, p, shared)
     lr = s.ref("$F$1")
     for b in blocks(p):
         n, first = b.first, b.epoch == 0  # formulas as written in the block's first row
@@ -231,6 +247,7 @@ def _basic(s: Sheet, p: GraddescParams) -> None:
 def _momentum_like(
     s: Sheet,
     p: GraddescParams,
+    shared: Shared,
     update: Callable[[Sheet, Block, int], list[Update]],
     state: Mapping[str, float],
     err_col: str,
@@ -243,12 +260,12 @@ def _momentum_like(
     s.label("B2", "a")
     s.input("C2", p.init_a, note="starting a")
     s.label("D1", "learn")
-    _learning_rate(s, p, "D2")
+    _learning_rate(s, p, "D2", shared)
     top(s)
     _headers(s, headers)
     s.header(f"{err_col}3", "err^2")
     _state_rows(s, p, state)
-    _xy(s, p)
+    _xy(s, p, shared)
     for b in blocks(p):
         n = b.first  # formulas as written in the block's first row, filled down
         A, B, C, D, E, F = (s.ref(f"{c}{n}") for c in "ABCDEF")
@@ -280,7 +297,7 @@ def _beta_cells(s: Sheet, p: GraddescParams, second: bool) -> None:
     _headers(s, ",,,,,,,,," + averages, row=2)  # row 3 holds their start values
 
 
-def _momentum(s: Sheet, p: GraddescParams) -> None:
+def _momentum(s: Sheet, p: GraddescParams, shared: Shared) -> None:
     def update(s: Sheet, b: Block, n: int) -> list[Update]:
         C, D, F, G, J, K = (s.ref(f"{c}{n}") for c in "CDFGJK")
         Jp, Kp = s.ref(f"J{n - 1}"), s.ref(f"K{n - 1}")
@@ -294,6 +311,7 @@ def _momentum(s: Sheet, p: GraddescParams) -> None:
     _momentum_like(
         s,
         p,
+        shared,
         update,
         {"J": p.start_avg, "K": p.start_avg},
         "L",
@@ -302,7 +320,7 @@ def _momentum(s: Sheet, p: GraddescParams) -> None:
     )
 
 
-def _rmsprop(s: Sheet, p: GraddescParams) -> None:
+def _rmsprop(s: Sheet, p: GraddescParams, shared: Shared) -> None:
     def update(s: Sheet, b: Block, n: int) -> list[Update]:
         C, D, F, G = (s.ref(f"{c}{n}") for c in "CDFG")
         Jp, Kp = s.ref(f"J{n - 1}"), s.ref(f"K{n - 1}")
@@ -321,6 +339,7 @@ def _rmsprop(s: Sheet, p: GraddescParams) -> None:
     _momentum_like(
         s,
         p,
+        shared,
         update,
         {"J": p.start_sq, "K": p.start_sq},
         "L",
@@ -348,11 +367,12 @@ def _adam_update(lr_of: Callable[[Block], Ref]) -> Callable[[Sheet, Block, int],
 _ADAM_HEADERS = "x,y,b,a,pred,de/db,de/da,new b,new a"
 
 
-def _adam(s: Sheet, p: GraddescParams) -> None:
+def _adam(s: Sheet, p: GraddescParams, shared: Shared) -> None:
     state = {"J": p.start_avg, "K": p.start_avg, "L": p.start_sq, "M": p.start_sq}
     _momentum_like(
         s,
         p,
+        shared,
         _adam_update(lambda b: s.ref("$D$2")),
         state,
         "N",
@@ -361,13 +381,20 @@ def _adam(s: Sheet, p: GraddescParams) -> None:
     )
 
 
-def _adam_ann(s: Sheet, p: GraddescParams) -> None:
+def _adam_ann(s: Sheet, p: GraddescParams, shared: Shared) -> None:
     def lr_of(b: Block) -> Ref:
         return s.ref("$D$2") if b.epoch == 0 else s.ref(f"$D${b.state}")
 
     state = {"J": p.start_avg, "K": p.start_avg, "L": p.start_sq, "M": p.start_sq}
     _momentum_like(
-        s, p, _adam_update(lr_of), state, "O", _ADAM_HEADERS, lambda s: _beta_cells(s, p, True)
+        s,
+        p,
+        shared,
+        _adam_update(lr_of),
+        state,
+        "O",
+        _ADAM_HEADERS,
+        lambda s: _beta_cells(s, p, True),
     )
     s.header("N3", "prev_grad2")
     for b in blocks(p):

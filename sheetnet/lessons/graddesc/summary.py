@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
-from ...engine import Ref, Role, Workbook, address
+from dataclasses import dataclass
+
+from ...engine import Ref, Role, Workbook
 from ...engine.workbook import Chart, Series
 from .layout import ERR_COL, NEW_A_COL, NEW_B_COL, OPTIMIZERS, GraddescParams, blocks
 
 RACE = "race_"  # the fair race's sheets: race_basic, race_momentum, ...
+
+
+@dataclass(frozen=True)
+class DataCells:
+    """The data sheet's cells others read: the true a and b (absolute), the first x and y."""
+
+    true_a: Ref
+    true_b: Ref
+    x: Ref
+    y: Ref
+
+
+def _error(wb: Workbook, sheet: str, row: int, col: str) -> Ref:
+    """An optimizer sheet's cell by the layout's column letter and 1-based row."""
+    return wb[sheet].ref(f"{col}{row}")
 
 
 def kind(sheet: str) -> str:
@@ -14,11 +31,12 @@ def kind(sheet: str) -> str:
     return sheet.removeprefix(RACE)
 
 
-def add_race(wb: Workbook, p: GraddescParams) -> None:
-    """The fair race: every optimizer again, on its race_ sheet, all at one learning rate."""
+def add_race(wb: Workbook, p: GraddescParams) -> Ref:
+    """The fair race: every optimizer again, on its race_ sheet, all at one learning rate;
+    returns that rate's cell (absolute). `add_race_table` fills it once they exist."""
     s = wb.add_sheet("race")
     s.label("A1", "shared learning rate")
-    s.input(
+    lr = s.input(
         "C1",
         p.race_lr,
         note="every race_ sheet's learning rate: change it and all of them refit at the new rate",
@@ -28,6 +46,15 @@ def add_race(wb: Workbook, p: GraddescParams) -> None:
         "A fair race: the five optimizers of this workbook, each on its race_ sheet, "
         "all at the learning rate in C1 (the other sheets run at their own tuned rates).",
     )
+    s.freeze = (4, 1)
+    s.width(0, 20.0)
+    s.width(1, 16.0, len(OPTIMIZERS))
+    return lr.fixed()
+
+
+def add_race_table(wb: Workbook, p: GraddescParams) -> None:
+    """Each race_ sheet's error by epoch, side by side."""
+    s = wb["race"]
     s.header("A4", "epoch")
     for j, name in enumerate(OPTIMIZERS):
         s.header((3, 1 + j), f"{name} error")
@@ -35,10 +62,7 @@ def add_race(wb: Workbook, p: GraddescParams) -> None:
         row = 4 + b.epoch
         s.set((row, 0), float(b.epoch + 1), Role.LABEL)
         for j, name in enumerate(OPTIMIZERS):
-            s.formula((row, 1 + j), Ref(RACE + name, b.summary - 1, _col(ERR_COL[name])))
-    s.freeze = (4, 1)
-    s.width(0, 20.0)
-    s.width(1, 16.0, len(OPTIMIZERS))
+            s.formula((row, 1 + j), _error(wb, RACE + name, b.summary, ERR_COL[name]))
 
 
 def race_chart(p: GraddescParams) -> Chart:
@@ -55,7 +79,7 @@ def race_chart(p: GraddescParams) -> Chart:
     )
 
 
-def add_summary(wb: Workbook, p: GraddescParams) -> None:
+def add_summary(wb: Workbook, p: GraddescParams, data: DataCells) -> None:
     """One row per epoch: each optimizer's a, b and error, by formula."""
     s = wb.add_sheet("summary")
     s.header("A1", "epoch")
@@ -73,19 +97,15 @@ def add_summary(wb: Workbook, p: GraddescParams) -> None:
         for j, name in enumerate(OPTIMIZERS):
             cols = (NEW_A_COL[name], NEW_B_COL[name], ERR_COL[name])
             for k, col in enumerate(cols):
-                s.formula((row, 1 + 3 * j + k), Ref(name, b.summary - 1, _col(col)))
-        lr_row = 1 if b.epoch == 0 else b.state - 1
-        s.formula((row, extra), Ref("adam_ann", lr_row, 3))
+                s.formula((row, 1 + 3 * j + k), _error(wb, name, b.summary, col))
+        # adam_ann's rate in the epoch: its input D2, then each state row's annealed one
+        s.formula((row, extra), _error(wb, "adam_ann", 2 if b.epoch == 0 else b.state, "D"))
         if p.data is None:
-            s.formula((row, extra + 1), Ref("data", 1, 2, True, True))
-            s.formula((row, extra + 2), Ref("data", 0, 2, True, True))
+            s.formula((row, extra + 1), data.true_a)
+            s.formula((row, extra + 2), data.true_b)
     s.freeze = (1, 1)
     s.width(0, 14.0, extra + 2)
     s.charts.extend(charts(p)[: len(OPTIMIZERS)])
-
-
-def _col(letter: str) -> int:
-    return address.col_number(letter)
 
 
 def charts(p: GraddescParams) -> list[Chart]:
