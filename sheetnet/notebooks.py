@@ -286,12 +286,70 @@ def _optimizers() -> list[Cell]:
     ]
 
 
+def _regularisation() -> list[Cell]:
+    from .lessons.regularisation import RegularisationParams
+    from .lessons.regularisation.layout import LR_CELL, Layout, runs
+
+    params = RegularisationParams(steps=60)
+    lay = Layout(params)
+    top, n = lay.train_top, params.samples
+
+    def span(row: int, col: int, rows: int, cols: int) -> str:
+        return f"{address.render(row, col)}:{address.render(row + rows - 1, col + cols - 1)}"
+
+    xy = span(top, lay.data["x"], n, 2)
+    weights = {
+        run.sheet: span(lay.row(0), lay.col(run.degree)["w"], params.steps + 1, run.degree + 1)
+        for run in runs(params)
+    }
+    return [
+        (
+            "markdown",
+            "# Weight decay, two ways\n\n"
+            "A polynomial fitted to noisy samples by gradient descent on the mean squared "
+            "error, with weight decay. The workbook adds 2·wd·w to each gradient (the L2 "
+            "term in the loss); `torch.optim.SGD(weight_decay=...)` does the same, so with "
+            "`weight_decay = 2·wd` torch's weights after every step are the workbook's.",
+        ),
+        (
+            "code",
+            f'wb = sn.build("regularisation", steps={params.steps})\n'
+            f'xy = wb.values("data", "{xy}")\n'
+            "x, y = torch.tensor(xy[:, 0]), torch.tensor(xy[:, 1])\n"
+            f'lr = wb.values("data", "{LR_CELL}")[0, 0]\n'
+            "# the features: Legendre polynomials P1..Pd, each scaled by sqrt(2k+1)\n"
+            "def features(degree):\n"
+            "    return torch.stack([torch.special.legendre_polynomial_p(x, k) * (2 * k + 1) "
+            "** 0.5\n"
+            "                        for k in range(1, degree + 1)], dim=1)",
+        ),
+        (
+            "code",
+            f"weights = {weights!r}\n"
+            "for sheet, cells in weights.items():\n"
+            "    sheet_w = wb.values(sheet, cells)\n"
+            '    wd = wb.values(sheet, "C1")[0, 0]\n'
+            "    f = features(sheet_w.shape[1] - 1)\n"
+            "    w = torch.zeros(sheet_w.shape[1], requires_grad=True)\n"
+            "    opt = torch.optim.SGD([w], lr=lr, weight_decay=2 * wd)\n"
+            "    steps = [w.detach().clone()]\n"
+            "    for _ in range(wb.params.steps):\n"
+            "        opt.zero_grad()\n"
+            "        ((w[0] + f @ w[1:] - y) ** 2).mean().backward()\n"
+            "        opt.step()\n"
+            "        steps.append(w.detach().clone())\n"
+            '    agree(sheet_w, torch.stack(steps).numpy(), f"{sheet}: the weights, every step")',
+        ),
+    ]
+
+
 NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
     "entropy": _entropy,
     "graddesc": _graddesc,
     "digits": _digits,
     "backprop": _backprop,
     "optimizers": _optimizers,
+    "regularisation": _regularisation,
 }
 
 

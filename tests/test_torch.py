@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,10 @@ from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.lessons.graddesc.layout import blocks
 from sheetnet.lessons.optimizers import OptimizersParams
 from sheetnet.lessons.optimizers.layout import RUN_TOP as OPT_RUN_TOP
+from sheetnet.lessons.regularisation import RegularisationParams
+from sheetnet.lessons.regularisation.layout import Layout as RegLayout
+from sheetnet.lessons.regularisation.layout import runs as reg_runs
+from sheetnet.lessons.regularisation.layout import samples as reg_samples
 from sheetnet.pipeline import compute
 
 torch = pytest.importorskip(
@@ -289,3 +295,63 @@ def test_one_cycle_is_torch_one_cycle_lr_with_adam():
     width = 2 + 6 + params.batch_size - 1 + 12 + 2
     got = sheet_run(results, params, "one_cycle", 1, width)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def regularisation_weights(results, p: RegularisationParams, run) -> np.ndarray:
+    """(steps + 1, degree + 1): a run sheet's weights at every step, from step 0's row."""
+    lay = RegLayout(p)
+    top, left = lay.row(0), lay.col(run.degree)["w"]
+    return np.array([[results.get((run.sheet, top + t, left + k)) for k in range(run.degree + 1)]
+                     for t in range(p.steps + 1)])  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        RegularisationParams(steps=60),
+        RegularisationParams(degree=6, low_degree=2, samples=9, steps=25, lr=0.08,
+                             good_wd=0.05, big_wd=0.7, noise=0.4, seed=11),
+    ],
+    ids=["defaults-60-steps", "degree-6"],
+)  # fmt: skip
+def test_regularisation_runs_are_torch_gradient_descent_with_weight_decay_both_ways(params):
+    """Each run sheet's weights at every step equal torch's (relative 1e-12), computed
+    two ways from the samples alone: the loss MSE + wd·(sum of every parameter squared,
+    bias too) differentiated by autograd and stepped by hand; and the MSE alone stepped by
+    torch.optim.SGD(weight_decay=2·wd), torch's decay term in the gradient. (A weight
+    near 0 is a difference of larger terms: it is held to 1e-12 of the largest weight.)"""
+    _, results = compute("regularisation", params)
+    x, y, _, _ = reg_samples(params)
+    xt, yt = torch.tensor(x, dtype=torch.float64), torch.tensor(y, dtype=torch.float64)
+    for run in reg_runs(params):
+        d = run.degree
+        feats = torch.stack(
+            [torch.special.legendre_polynomial_p(xt, k) * math.sqrt(2 * k + 1)
+             for k in range(1, d + 1)], dim=1)  # fmt: skip
+        want = regularisation_weights(results, params, run)
+        scale = 1e-12 * np.abs(want).max()  # a weight near 0 carries its neighbours' rounding
+
+        def mse(w: torch.Tensor, feats=feats) -> torch.Tensor:
+            return ((w[0] + feats @ w[1:] - yt) ** 2).mean()
+
+        # the L2 term in the loss, autograd
+        w = torch.zeros(d + 1, dtype=torch.float64, requires_grad=True)
+        by_hand = [w.detach().clone()]
+        for _ in range(params.steps):
+            loss = mse(w) + run.wd * (w**2).sum()
+            (g,) = torch.autograd.grad(loss, w)
+            with torch.no_grad():
+                w = (w - params.lr * g).requires_grad_(True)
+            by_hand.append(w.detach().clone())
+        np.testing.assert_allclose(torch.stack(by_hand).numpy(), want, rtol=1e-12, atol=scale)
+
+        # torch.optim.SGD with its weight_decay: the gradient gets weight_decay·w
+        w = torch.zeros(d + 1, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([w], lr=params.lr, weight_decay=2 * run.wd)
+        stepped = [w.detach().clone()]
+        for _ in range(params.steps):
+            opt.zero_grad()
+            mse(w).backward()
+            opt.step()
+            stepped.append(w.detach().clone())
+        np.testing.assert_allclose(torch.stack(stepped).numpy(), want, rtol=1e-12, atol=scale)
