@@ -38,8 +38,8 @@ def training_feedback(
     tail = means[len(means) // 2 :]
     low, high = min(tail), max(tail)
     rises = sum(b > a for a, b in itertools.pairwise(tail))
-    big = high > FLOOR * first
-    if big and low > 0 and high / low > SWING and rises >= (len(tail) - 1) / 3:
+    judged = len(tail) >= 5 and high > FLOOR * first  # a few points make no swing
+    if judged and low > 0 and high / low > SWING and rises >= (len(tail) - 1) / 3:
         return (
             f"{where}: the loss swings between {min(losses[len(losses) // 2 :]):.4g} and "
             f"{max(losses[len(losses) // 2 :]):.4g} instead of settling: try a smaller "

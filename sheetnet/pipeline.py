@@ -35,21 +35,30 @@ class Built:
     params: Any = None
 
     def warnings(self) -> list[str]:
-        """Per sheet, the first formula cell whose value is an error, said the lesson's way."""
+        """Per sheet, the first formula cell whose value is an error, said the lesson's way;
+        #NUM! without the lesson's own words in one line, on the sheet where it began."""
         first: dict[str, tuple[int, int, object]] = {}
         for (sheet, row, col), value in self.results.items():
             if type(value) is ExcelError and (sheet not in first or (row, col) < first[sheet][:2]):
                 first[sheet] = (row, col, value)
         explain = get(self.lesson).explain_error
-        lines = []
-        for sheet, (row, col, error) in first.items():
+        lines, diverged = [], []
+        for sheet in [s for s in self.workbook.sheets if s in first and s != "front"]:
+            row, col, error = first[sheet]
             cell = f"{sheet}!{address.render(row, col)}"
             line = explain(self.params, sheet, row + 1, cell, error) if explain else None
             if line is None and not explain and error == NUM:
-                line = (f"{cell} is #NUM!: the numbers grew past what a double holds, so "
-                        "training diverged there; try a smaller learning rate (--lr)")  # fmt: skip
-            if line is not None or not explain:
+                diverged.append(cell)
+            elif line is not None or not explain:
                 lines.append(line or f"{cell} is {error}")
+        if diverged:
+            more = len(diverged) - 1
+            also = f" (and on {more} more sheet{'s' * (more > 1)})" if more else ""
+            lines.insert(
+                0,
+                f"{diverged[0]} is #NUM!{also}: the numbers grew past what a double holds, so "
+                "training diverged there; try a smaller learning rate (--lr)",
+            )
         return lines + self._unsettled()
 
     def _unsettled(self) -> list[str]:

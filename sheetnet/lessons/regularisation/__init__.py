@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import Exercise, KeyResult, Lesson, reference
+from ..contract import Exercise, KeyResult, Lesson, LossSeries, reference
 from ..kit import Front
 from .layout import Layout, RegularisationParams, runs
 from .sheets import build, charts
@@ -32,32 +32,6 @@ def key_results(p: RegularisationParams) -> list[KeyResult]:
     return out
 
 
-def _story(p: RegularisationParams) -> list[str]:
-    """What the numbers say as built, measured by the reference (the key results below
-    are the workbook's own formulas, and follow any change)."""
-    from ...reference.regularisation import final_losses
-
-    losses = final_losses(p)
-    none, good, big, low = (losses[run.sheet] for run in runs(p))
-    lines = [
-        f"As built: no weight decay ends at training loss {none[0]:.3f} but validation loss "
-        f"{none[1]:.3f}; wd {p.good_wd:g} at validation {good[1]:.3f};",
-        f"wd {p.big_wd:g} at {big[1]:.3f} (training {big[0]:.3f}: too stiff to follow the "
-        f"curve); degree {p.low_degree} without weight decay at {low[1]:.3f}.",
-    ]
-    if good[1] < low[1]:
-        lines.append(
-            f"Here many parameters with weight decay beat few without ({good[1]:.3f} < "
-            f"{low[1]:.3f}); with other samples (--seed) it can go the other way."
-        )
-    else:
-        lines.append(
-            f"Here few parameters without weight decay do as well or better ({low[1]:.3f} "
-            f"<= {good[1]:.3f}): which wins depends on the samples."
-        )
-    return lines
-
-
 def front(p: RegularisationParams) -> Front:
     return Front(
         "Weight decay: bias, variance and a polynomial that bends too far (fast.ai lesson 5)",
@@ -75,7 +49,10 @@ def front(p: RegularisationParams) -> Front:
             "shrinks the weights by (1 - lr·2·wd), then steps: each run sheet computes both "
             "and their difference (0 but rounding).",
             "For Adam the two ways differ: that is AdamW (see the optimizers workbook).",
-            *_story(p),
+            "The key results below are the workbook's own formulas: each run's losses, and "
+            f"degree {p.low_degree}'s validation loss minus the wd {p.good_wd:g} run's",
+            "(above 0: many parameters with weight decay beat few without; with other "
+            "samples, --seed, it can go the other way).",
         ],
         [
             "good_decay!C1 is the good run's weight decay: try 0.02 or 0.5 and watch the curves.",
@@ -84,6 +61,17 @@ def front(p: RegularisationParams) -> Front:
         ],
         charts(p),
     )
+
+
+def losses(p: RegularisationParams) -> dict[str, LossSeries]:
+    """Each run's training loss per step (validation loss rising is the lesson's point)."""
+    lay = Layout(p)
+    out = {}
+    for run in runs(p):
+        col = lay.col(run.degree)["train_loss"]
+        cells = [(run.sheet, address.render(lay.row(t), col)) for t in range(p.steps + 1)]
+        out[run.sheet] = LossSeries(cells)
+    return out
 
 
 def examples() -> list[RegularisationParams]:
@@ -152,6 +140,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("regularisation"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,
