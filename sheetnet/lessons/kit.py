@@ -7,6 +7,9 @@ new lesson gets all of it without asking.
 
 from __future__ import annotations
 
+import math
+import textwrap
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -18,6 +21,13 @@ if TYPE_CHECKING:
     from .contract import Lesson
 
 CHART_ROWS = 22  # rows a chart takes on the front sheet (a 360-pixel chart, and a gap)
+
+# Printing. Sizes are in points as LibreOffice prints a workbook where Calibri is
+# missing (DejaVu Sans in its place, the widest case): a column w characters wide is
+# 7w + 5 points, a character of text about 0.55 of its font size (0.61 in bold). Excel
+# and Calibri print everything narrower, so a page that holds these estimates holds the
+# real print.
+NOTE_CHARS = 80  # a longer note continues on the rows below
 
 
 @dataclass(frozen=True)
@@ -87,17 +97,72 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     return wb
 
 
-def _visible_notes(sheet: Sheet) -> None:
-    """Hover notes print nowhere: list each one in a column right of the sheet's cells."""
+def _visible_notes(sheet: Sheet) -> tuple[int, int, int] | None:
+    """Hover notes print nowhere: list each one in a column right of the sheet's cells,
+    a long one over several rows, in a column wide enough to hold them, below any row
+    whose text (a long title in A1) runs into that column. Returns where they went:
+    (first row, column, last row)."""
     notes = [(row, col, cell.note) for (row, col), cell in sheet.cells.items() if cell.note]
     notes += [(f.first, f.col, f.note) for f in sheet.fills if f.note]
     if not notes:
-        return
-    _, cols = sheet.extent()
-    col = cols + 1
-    sheet.header((0, col), "notes on this sheet's cells (also shown on hover)")
-    for i, (row, c, note) in enumerate(sorted(notes)):
-        sheet.label((1 + i, col), f"{address.render(row, c)}: {note}")
+        return None
+    lines = [
+        line
+        for row, c, note in sorted(notes)
+        for line in textwrap.wrap(
+            f"{address.render(row, c)}: {note}", NOTE_CHARS, subsequent_indent="    ",
+            break_long_words=False, break_on_hyphens=False,
+        )
+    ]  # fmt: skip
+    reach = _Reach(sheet)
+    rows, cols = sheet.extent()
+    first = 0
+    while first < rows and reach.text_end(first)[0] > cols:
+        first += 1
+    col = max([cols + 1] + [reach.text_end(r)[0] + 1 for r in range(first, first + len(lines) + 1)])
+    header = "notes on this sheet's cells (also shown on hover)"
+    sheet.header((first, col), header)
+    for i, line in enumerate(lines):
+        sheet.label((first + 1 + i, col), line)
+    widest = max([_text_width(header, 11.0, True)] + [_text_width(t, 11.0, False) for t in lines])
+    sheet.width(col, math.ceil((widest + 8.0 - 5.0) / 7.0))
+    return first, col, first + len(lines)
+
+
+def _text_width(text: str, size: float, bold: bool) -> float:
+    return len(text) * size * (0.61 if bold else 0.55)
+
+
+class _Reach:
+    """How far right a sheet's columns and text reach on paper, in points."""
+
+    def __init__(self, sheet: Sheet) -> None:
+        self.sheet = sheet
+        self.lefts = [0.0]
+        self.texts: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for (row, col), cell in sheet.cells.items():
+            if isinstance(cell.content, str) and cell.content:
+                title = (row, col) in sheet.title_cells
+                bold = title or cell.role is Role.HEADER
+                width = _text_width(cell.content, 16.0 if title else 11.0, bold)
+                self.texts[row].append((col, width))
+
+    def left(self, col: int) -> float:
+        """Where column `col` starts."""
+        while len(self.lefts) <= col:
+            width = self.sheet.col_widths.get(len(self.lefts) - 1, 8.43)
+            self.lefts.append(self.lefts[-1] + 7.0 * width + 5.0)
+        return self.lefts[col]
+
+    def text_end(self, row: int) -> tuple[int, float]:
+        """The last column a row's text runs into over empty cells, and where it ends."""
+        last, edge = -1, 0.0
+        for col, width in self.texts.get(row, ()):
+            end, c = self.left(col) + width, col
+            while self.left(c + 1) < end and self.sheet.cell(row, c + 1) is None:
+                c += 1
+            last, edge = max(last, c), max(edge, min(end, self.left(c + 1)))
+        return last, edge
 
 
 def front_expected(wb: Workbook, expected: dict) -> dict:
