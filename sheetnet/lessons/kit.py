@@ -27,6 +27,11 @@ CHART_ROWS = 22  # rows a chart takes on the front sheet (a 360-pixel chart, and
 # 7w + 5 points, a character of text about 0.55 of its font size (0.61 in bold). Excel
 # and Calibri print everything narrower, so a page that holds these estimates holds the
 # real print.
+PAGE_WIDTH = 760.0  # A4 landscape less 0.4-inch margins (784, export's _print_setup), less 3%
+PAGE_HEIGHT = 505.0  # less 0.5-inch margins and the line atop the page
+ROW_HEIGHT = 15.0
+TITLE_EXTRA = 8.0  # a row holding a title (16 points) is this much taller
+CHART_WIDTH, CHART_HIGH = 720.0, 18  # a chart's width in points and height in rows
 NOTE_CHARS = 80  # a longer note continues on the rows below
 
 
@@ -82,7 +87,6 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     row += 2
     for chart in front.charts:
         s.charts.append(replace(chart, anchor=(row, 0)))
-        s.page_breaks.append(row)
         row += CHART_ROWS
     s.width(0, 34.0)
     s.width(1, 14.0)
@@ -94,6 +98,7 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
         sheet.landscape = True
         if sheet.print_rows is None and sheet.freeze and sheet.freeze[0]:
             sheet.print_rows = (0, sheet.freeze[0] - 1)
+    print_front(s)
     return wb
 
 
@@ -129,12 +134,32 @@ def _visible_notes(sheet: Sheet) -> tuple[int, int, int] | None:
     return first, col, first + len(lines)
 
 
+def print_front(s: Sheet) -> None:
+    """The front's print: its first page holds the text and the first chart, each later
+    page as many whole charts as fit; a fixed scale, so the page breaks count."""
+    reach = _Reach(s)
+    rows, _ = s.extent()
+    anchors = sorted(c.anchor[0] for c in s.charts if c.anchor is not None)
+    last_col = reach.col_at(reach.right_edge())
+    first_page = anchors[0] + CHART_HIGH if anchors else rows
+    height = first_page * ROW_HEIGHT + TITLE_EXTRA * len({r for r, _ in s.title_cells})
+    scale = min(1.0, PAGE_WIDTH / reach.left(last_col + 1), PAGE_HEIGHT / height)
+    s.print_scale = max(10, math.floor(scale * 100))
+    per_page = int(PAGE_HEIGHT * 100 / s.print_scale // ROW_HEIGHT)
+    s.page_breaks, start = [], 0
+    for row in anchors[1:]:
+        if row + CHART_HIGH - start > per_page:
+            start = row - 2  # in the gap above the chart: none of its frame on the page before
+            s.page_breaks.append(start)
+    s.print_areas = [(0, 0, max([rows] + [a + CHART_HIGH for a in anchors]) - 1, last_col)]
+
+
 def _text_width(text: str, size: float, bold: bool) -> float:
     return len(text) * size * (0.61 if bold else 0.55)
 
 
 class _Reach:
-    """How far right a sheet's columns and text reach on paper, in points."""
+    """How far right a sheet's columns, text and charts reach on paper, in points."""
 
     def __init__(self, sheet: Sheet) -> None:
         self.sheet = sheet
@@ -154,6 +179,13 @@ class _Reach:
             self.lefts.append(self.lefts[-1] + 7.0 * width + 5.0)
         return self.lefts[col]
 
+    def col_at(self, x: float) -> int:
+        """The column in which `x` points falls."""
+        col = 0
+        while self.left(col + 1) < x:
+            col += 1
+        return col
+
     def text_end(self, row: int) -> tuple[int, float]:
         """The last column a row's text runs into over empty cells, and where it ends."""
         last, edge = -1, 0.0
@@ -163,6 +195,17 @@ class _Reach:
                 c += 1
             last, edge = max(last, c), max(edge, min(end, self.left(c + 1)))
         return last, edge
+
+    def right_edge(self, text: bool = True) -> float:
+        """Where the cells and the charts end, and with `text` the text run past them."""
+        _, cols = self.sheet.extent()
+        edge = self.left(cols)
+        for chart in self.sheet.charts:
+            if chart.anchor is not None:
+                edge = max(edge, self.left(chart.anchor[1]) + CHART_WIDTH)
+        for row in self.texts if text else ():
+            edge = max(edge, self.text_end(row)[1])
+        return edge
 
 
 def front_expected(wb: Workbook, expected: dict) -> dict:
