@@ -32,6 +32,9 @@ PAGE_HEIGHT = 505.0  # less 0.5-inch margins and the line atop the page
 ROW_HEIGHT = 15.0
 TITLE_EXTRA = 8.0  # a row holding a title (16 points) is this much taller
 CHART_WIDTH, CHART_HIGH = 720.0, 18  # a chart's width in points and height in rows
+MIN_SCALE = 0.42  # a sheet that prints smaller than this prints its first columns ...
+READ_SCALE = 60  # ... at this scale (percent)
+MAX_PAGES = 2  # a sheet longer than this many pages prints its first rows
 NOTE_CHARS = 80  # a longer note continues on the rows below
 
 
@@ -93,11 +96,17 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     s.width(2, 22.0)
     s.width(3, 14.0, 12)
     for sheet in wb.sheets.values():
-        if sheet is not s:
-            _visible_notes(sheet)
         sheet.landscape = True
         if sheet.print_rows is None and sheet.freeze and sheet.freeze[0]:
             sheet.print_rows = (0, sheet.freeze[0] - 1)
+        if sheet is not s:
+            notes = _visible_notes(sheet)
+            _, cols = sheet.extent()
+            sheet.charts = [  # where export would put them: stacked beside the cells
+                c if c.anchor is not None else replace(c, anchor=(1 + 19 * i, cols + 1))
+                for i, c in enumerate(sheet.charts)
+            ]
+            _print_part(sheet, notes)
     print_front(s)
     return wb
 
@@ -154,6 +163,79 @@ def print_front(s: Sheet) -> None:
     s.print_areas = [(0, 0, max([rows] + [a + CHART_HIGH for a in anchors]) - 1, last_col)]
 
 
+def _print_part(sheet: Sheet, notes: tuple[int, int, int] | None) -> None:
+    """A sheet whose cells would print unreadably small (fitted to one page wide) prints
+    its first columns at a readable scale; one longer than MAX_PAGES pages, its first
+    rows (to the end of a block); its notes and charts print too, on pages of their own.
+    The line atop each page says what the print leaves out."""
+    reach = _Reach(sheet)
+    rows, _ = sheet.extent()
+    rows = max([rows] + [c.anchor[0] + CHART_HIGH for c in sheet.charts if c.anchor])
+    right = reach.right_edge()
+    last_col = reach.col_at(right)
+    scale = min(1.0, PAGE_WIDTH / right)
+    narrow = PAGE_WIDTH / reach.right_edge(text=False) < MIN_SCALE  # not for a long line
+    head = sheet.print_rows[1] + 1 if sheet.print_rows else 0
+
+    def fitting(scale: float) -> int:  # rows on MAX_PAGES pages
+        return head + MAX_PAGES * max(1, int(PAGE_HEIGHT / scale // ROW_HEIGHT) - head)
+
+    if narrow:
+        scale = READ_SCALE / 100
+        last_col = max(0, reach.col_at(PAGE_WIDTH / scale) - 1)
+        # a line of text in those columns that runs past them (what a block is) prints
+        # whole, on a page a little smaller (down to MIN_SCALE)
+        lines = [reach.text_end(r, last_col)[1] for r in range(fitting(scale)) if r in reach.texts]
+        need = max(lines, default=0.0)
+        if need > PAGE_WIDTH / scale:
+            scale = max(MIN_SCALE, PAGE_WIDTH / need)
+            last_col = max(0, reach.col_at(PAGE_WIDTH / scale) - 1)
+    limit = fitting(scale)
+    short = rows > limit
+    if not narrow and not short:
+        return
+    last_row = _block_end(sheet, limit) if short else rows - 1
+    areas = [(0, 0, last_row, last_col)]
+    if notes is not None:
+        first, col, last = notes
+        if col > last_col:
+            areas.append((first, col, last, col))
+        elif last > last_row:
+            areas.append((last_row + 1, col, last, col))
+    charts = [c.anchor for c in sheet.charts if c.anchor is not None]
+    outside = [(r, c) for r, c in charts if c > last_col or r + CHART_HIGH > last_row]
+    if outside:
+        r1, c1 = min(r for r, _ in outside), min(c for _, c in outside)
+        r2 = max(r for r, _ in outside) + CHART_HIGH
+        c2 = max(reach.col_at(reach.left(c) + CHART_WIDTH) for _, c in outside)
+        areas.append((r1, c1, r2, c2))
+    sheet.print_areas = areas
+    if narrow:
+        sheet.print_scale = math.floor(scale * 100)
+    shown = f"rows 1-{last_row + 1}" if short else "every row"
+    shown += f", columns A-{address.col_letters(last_col)}" if narrow else ", every column"
+    sheet.print_note = (
+        f"This print shows the first part of {sheet.name}: {shown}. To print the rest, "
+        "select it and print the selection, or clear the print area."
+    )
+
+
+def _block_end(sheet: Sheet, limit: int) -> int:
+    """The last row of the last block of rows (rows between empty ones) that ends in the
+    second half of the first `limit` rows; else row `limit` - 1."""
+    used = bytearray(limit + 1)
+    for row, _ in sheet.cells:
+        if row <= limit:
+            used[row] = 1
+    for f in sheet.fills:
+        for row in range(f.first, min(f.last, limit) + 1):
+            used[row] = 1
+    for row in range(limit - 1, limit // 2, -1):
+        if used[row] and not used[row + 1]:
+            return row
+    return limit - 1
+
+
 def _text_width(text: str, size: float, bold: bool) -> float:
     return len(text) * size * (0.61 if bold else 0.55)
 
@@ -186,10 +268,13 @@ class _Reach:
             col += 1
         return col
 
-    def text_end(self, row: int) -> tuple[int, float]:
-        """The last column a row's text runs into over empty cells, and where it ends."""
+    def text_end(self, row: int, upto: int | None = None) -> tuple[int, float]:
+        """The last column a row's text (in columns up to `upto`) runs into over empty
+        cells, and where it ends."""
         last, edge = -1, 0.0
         for col, width in self.texts.get(row, ()):
+            if upto is not None and col > upto:
+                continue
             end, c = self.left(col) + width, col
             while self.left(c + 1) < end and self.sheet.cell(row, c + 1) is None:
                 c += 1
