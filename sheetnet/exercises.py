@@ -18,6 +18,7 @@ from typing import Any
 from .engine import Call, Expr, If, Range, Ref, Role, Workbook, address
 from .engine.evaluate import Results
 from .lessons.contract import Exercise, Lesson
+from .lessons.kit import print_front
 
 SHEET = "exercises"
 DONE, NOT_YET, AGAIN = "done", "not yet", "check again"
@@ -175,7 +176,6 @@ def _score(wb: Workbook, found: list[Placed], checks: list[Ref]) -> None:
         room = 4
         front.charts = [replace(c, anchor=(c.anchor[0] + room, c.anchor[1])) if c.anchor
                         else c for c in front.charts]  # fmt: skip
-        front.page_breaks = [b + room for b in front.page_breaks]
     front.header((row, 0), "exercises")
     front.set((row + 1, 0), None, Role.EXERCISE)
     front.label((row + 1, 1), "green: a cell you write (the exercises sheet says what)")
@@ -184,6 +184,7 @@ def _score(wb: Workbook, found: list[Placed], checks: list[Ref]) -> None:
     front.label((row + 2, 0), "exercises done")
     front.formula((row + 2, 1), done)
     front.label((row + 2, 2), f"of {len(found)}")
+    print_front(front)  # its first page still holds the first chart
 
 
 __all__ = ["DONE", "Placed", "exercise_workbook", "place", "placed"]

@@ -132,3 +132,26 @@ def test_cached_numbers_read_back_as_the_same_floats():
         assert float(text) == value, (value, text)
         assert text.startswith("-") == (math.copysign(1.0, value) < 0), (value, text)
         assert double.fullmatch(text), text
+
+
+def test_print_setup_is_written(tmp_path):
+    """Print areas (several ranges, each printed on pages of its own), a fixed scale in
+    place of fitting to one page wide, and the line atop each page."""
+    wb = Workbook()
+    s = wb.add_sheet("my sheet")
+    s.input("A1", 0.5)
+    s.formula("B1", s.ref("A1") * 2)
+    s.print_areas = [(0, 0, 3, 2), (0, 5, 1, 5)]
+    s.print_scale = 60
+    s.print_note = "the first part"
+    fitted = wb.add_sheet("fitted")
+    fitted.input("A1", 1.0)
+    path = write_xlsx(wb, evaluate(wb), tmp_path / "print.xlsx")
+    got = openpyxl.load_workbook(path)
+    ws = got["my sheet"]
+    assert ws.print_area == "'my sheet'!$A$1:$C$4,'my sheet'!$F$1:$F$2"
+    assert ws.page_setup.scale == 60 and not ws.sheet_properties.pageSetUpPr.fitToPage
+    assert ws.oddHeader.center.text == "the first part"
+    other = got["fitted"]
+    assert other.sheet_properties.pageSetUpPr.fitToPage and other.page_setup.fitToHeight == 0
+    assert not other.print_area and not other.oddHeader.center.text

@@ -154,6 +154,12 @@ class Sheet:
         self.landscape = False
         self.print_rows: tuple[int, int] | None = None
         self.page_breaks: list[int] = []
+        # the ranges printed, (first row, first col, last row, last col) zero-based, each
+        # on pages of its own (none: the whole sheet); at print_scale percent (None: the
+        # print is fitted to one page wide); print_note heads each page (what is left out)
+        self.print_areas: list[tuple[int, int, int, int]] = []
+        self.print_scale: int | None = None
+        self.print_note: str | None = None
         self.title_cells: set[tuple[int, int]] = set()  # shown large
 
     # -- building -----------------------------------------------------------

@@ -164,16 +164,28 @@ COUNTS = {"type": "2_color_scale", "min_color": "#FFFFFF", "max_color": "#E15759
 
 
 def _print_setup(ws: Worksheet, sheet: Sheet) -> None:
-    """Pages a learner can read: one page wide, header rows repeated, charts whole."""
+    """Pages a learner can read: one page wide (or the sheet's scale), its print areas,
+    header rows repeated, charts whole, and a line atop each page on what is left out."""
     if sheet.landscape:
         ws.set_landscape()
     ws.set_paper(9)  # A4
-    ws.fit_to_pages(1, 0)
+    if sheet.print_scale is not None:
+        ws.set_print_scale(sheet.print_scale)  # manual page breaks count (fit-to ignores them)
+    else:
+        ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    if sheet.print_areas:
+        quoted = address.quote_sheet(sheet.name)
+        ws.print_area_range = ",".join(  # Excel's Print_Area: several ranges, comma-separated
+            f"{quoted}!{address.render(r1, c1, True, True)}:{address.render(r2, c2, True, True)}"
+            for r1, c1, r2, c2 in sheet.print_areas
+        )
     if sheet.print_rows is not None:
         ws.repeat_rows(*sheet.print_rows)
     if sheet.page_breaks:
         ws.set_h_pagebreaks([r for r in sheet.page_breaks if r > 0])
+    if sheet.print_note:
+        ws.set_header("&C&9" + sheet.print_note.replace("&", "&&"))
     ws.set_footer("&L&A&R&P / &N")
 
 
