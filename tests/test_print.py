@@ -16,6 +16,7 @@ from conftest import UNDER_CI
 
 from sheetnet.engine import Role
 from sheetnet.lessons import LESSONS
+from sheetnet.lessons.kit import workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 MAX_PAGES = 60  # graddesc printed 251 pages when each long sheet printed whole
@@ -111,7 +112,7 @@ def test_first_row_texts_print_whole(name, libreoffice, tmp_path_factory):
     """A sheet's title (A1) and any other long text in its first row print whole: no
     notes column, neighbouring cell or edge of the print cuts them."""
     lesson = LESSONS[name]
-    wb = lesson.workbook(lesson.params())
+    wb = workbook(lesson, lesson.params())
     whole = " ".join(text(printed(name, tmp_path_factory)).split())
     checked = 0
     for sheet in wb.sheets.values():
@@ -146,7 +147,7 @@ def _width(sheet, first: int, last: int) -> float:
 @pytest.mark.parametrize("name", list(LESSONS))
 def test_the_fronts_first_page_holds_the_first_chart_and_no_break_cuts_a_chart(name):
     lesson = LESSONS[name]
-    front = lesson.workbook(lesson.params())["front"]
+    front = workbook(lesson, lesson.params())["front"]
     scale = front.print_scale / 100
     ((_, first_col, last_row, last_col),) = front.print_areas
     assert _width(front, first_col, last_col) * scale <= PAGE_WIDTH
@@ -164,7 +165,7 @@ def test_every_sheet_prints_readably_or_its_first_part_says_so(name):
     """A sheet too wide to read on one page prints its first columns at a readable
     scale, one too long its first rows; the line atop its pages says so."""
     lesson = LESSONS[name]
-    wb = lesson.workbook(lesson.params())
+    wb = workbook(lesson, lesson.params())
     for sheet in wb.sheets.values():
         if sheet.name == "front":
             continue
