@@ -50,7 +50,8 @@ class Series:
 
 @dataclass(frozen=True)
 class Chart:
-    """A native line chart placed on the sheet that owns it."""
+    """A native chart of lines placed on the sheet that owns it: x values as numbers (a
+    scatter chart with lines, whose axis labels a few steps, not each), or categories."""
 
     title: str
     x_title: str
@@ -59,7 +60,7 @@ class Chart:
     log_y: bool = False
     anchor: tuple[int, int] | None = None  # (row, col) of its top left; default: beside the cells
     log_x: bool = False
-    scatter: bool = False  # x values are numbers (a scatter chart with lines), not categories
+    scatter: bool = True  # x values are numbers; False: categories, each labelled
     y_range: tuple[float, float] | None = None  # fixed y bounds (a share: 0 to 1)
     y_format: str | None = None  # the y axis's number format ("0%" for a share)
     x_range: tuple[float, float] | None = None  # fixed x bounds (a probability: 0 to 1)

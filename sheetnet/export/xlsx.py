@@ -211,13 +211,14 @@ def _charts(book: xlsxwriter.Workbook, ws: Worksheet, sheet: Sheet) -> None:
                 }
             )
         chart.set_title({"name": spec.title})
-        x_axis: dict[str, object] = {"name": spec.x_title}
+        # labels at the low end: where a curve crosses 0, the axis line sits mid-chart
+        x_axis: dict[str, object] = {"name": spec.x_title, "label_position": "low"}
         if spec.log_x:
             x_axis["log_base"] = 10
         if spec.x_range is not None:
             x_axis["min"], x_axis["max"] = spec.x_range
         chart.set_x_axis(x_axis)
-        y_axis: dict[str, object] = {"name": spec.y_title}
+        y_axis: dict[str, object] = {"name": spec.y_title, "label_position": "low"}
         if spec.log_y:
             y_axis["log_base"] = 10
         if spec.y_range is not None:
