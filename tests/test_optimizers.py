@@ -33,6 +33,13 @@ def test_slice_gives_fastai_v1s_rates(default):
     assert default.at("disc_train", "C2") == pytest.approx(0.5, rel=1e-15)
 
 
+def test_slice_b_gives_b_over_10_as_later_fastai_does():
+    """--slice-div 10: slice(0.5) gives 0.05 to all groups but the last (fastai >= 1.0.29)."""
+    results = compute("optimizers", OptimizersParams(iterations=4, slice_div=10.0))[1]
+    last = [results.at("discriminative", f"C{r}") for r in (5, 6, 7)]
+    assert last == pytest.approx([0.05, 0.05, 0.5], rel=1e-15)
+
+
 def test_lr_find_schedule_and_stop_are_fastai_v1s(default):
     """lr_i = start * (end/start)^(i/num_it) (fastai's annealing_exp); the finder stops
     the first time the smoothed loss exceeds 4x the best so far, after that step."""

@@ -271,7 +271,7 @@ def expected_cells(p: OptimizersParams) -> Cells:
     _ema_bias(cells)
     _lr_find(cells, p)
     _one_cycle(cells, p)
-    _discriminative(cells)
+    _discriminative(cells, p.slice_div)
     return cells
 
 
@@ -350,19 +350,22 @@ def _one_cycle(cells: Cells, p: OptimizersParams) -> None:
     _lay(cells, "one_cycle", RUN_TOP, 1, order, cols)
 
 
-def slice_rates(a: float, b: float, groups: int) -> tuple[list[float], list[float]]:
-    """slice(a, b) and slice(b) for `groups` layer groups, as fastai v1 gives them."""
+def slice_rates(
+    a: float, b: float, groups: int, div: float = 3.0
+) -> tuple[list[float], list[float]]:
+    """slice(a, b) and slice(b) for `groups` layer groups: fastai's geometric spread, and
+    b/div for all groups but the last (div 3 in v1 up to 1.0.28, 10 after)."""
     spread = [a * (b / a) ** ((g + 1.0 - 1) / (groups - 1)) for g in range(groups)]
-    last = [b if g == groups - 1 else b / 3 for g in range(groups)]
+    last = [b if g == groups - 1 else b / div for g in range(groups)]
     return spread, last
 
 
-def _discriminative(cells: Cells) -> None:
+def _discriminative(cells: Cells, div: float) -> None:
     a, b = 0.05, 0.5
     row = 2
     rates: list[float] = []
     for groups in (3, 2):
-        spread, last = slice_rates(a, b, groups)
+        spread, last = slice_rates(a, b, groups, div)
         for g in range(groups):
             cells["discriminative", render(row + 2 + g, 1)] = spread[g]
             cells["discriminative", render(row + 2 + g, 2)] = last[g]
@@ -375,7 +378,7 @@ def _discriminative(cells: Cells) -> None:
     lay = BackpropLayout(DISCRIMINATIVE)
     for t in range(DISCRIMINATIVE.iterations):
         cells["discriminative", render(DISC_TABLE + t, 1)] = train[
-            "disc_train", render(lay.top(t), 4)
+            "disc_train", render(lay.top(t), lay.loss_value)
         ]
 
 

@@ -101,6 +101,12 @@ class OptimizersParams(LessonParams):
         "the other sheets start at torch's 0",
     )
     lr_max: float = param(1.0, check=positive, help="one_cycle: the peak learning rate")
+    slice_div: float = param(
+        3.0,
+        check=positive,
+        help="discriminative: slice(b) gives b/this to every group but the last (3: fastai "
+        "v1 up to 1.0.28, as the lesson taught; 10: from 1.0.29 and in v2)",
+    )
     true_a: float = param(
         2.0, check=finite, help="the true slope a", excludes={"data": "the file gives y"}
     )

@@ -60,7 +60,7 @@ def build(p: OptimizersParams) -> Workbook:
     _ema_bias(wb)
     _lr_find(wb, p, start)
     _one_cycle(wb, p, start)
-    _discriminative(wb)
+    _discriminative(wb, p)
     return wb
 
 
@@ -463,17 +463,23 @@ def one_cycle_charts(p: OptimizersParams) -> list[Chart]:
 
 
 # -- discriminative learning rates ------------------------------------------------------
-def _discriminative(wb: Workbook) -> None:
+def _discriminative(wb: Workbook, p: OptimizersParams) -> None:
     s = wb.add_sheet("discriminative")
     s.label("A1", "a")
     a = s.input("B1", 0.05, note="slice(a, b): the first layer group's rate").fixed()
     s.label("C1", "b")
     b = s.input("D1", 0.5, note="slice(a, b) and slice(b): the last layer group's rate").fixed()
+    s.label("A2", "slice(b): the other groups get b /")
+    div = s.input(
+        "D2",
+        p.slice_div,
+        note="3 in fastai v1 up to 1.0.28 (the lesson's notes); 10 from 1.0.29 and in v2",
+    ).fixed()
     s.label(
         "F1",
         "fastai's slice: slice(a, b) spreads rates geometrically from a to b over the layer "
-        "groups; slice(b) gives b/3 to every group but the last (fastai v1 up to 1.0.28, "
-        "as the lesson taught; from 1.0.29 and in v2 it is b/10).",
+        "groups; slice(b) gives b/D2 to every group but the last: 3 in fastai v1 up to "
+        "1.0.28, as the lesson taught; 10 from 1.0.29 and in v2.",
     )
     table = (("a CNN with 3 groups", 3), ("the network of disc_train: 2 groups", 2))
     row = 2
@@ -490,7 +496,7 @@ def _discriminative(wb: Workbook) -> None:
             group = s.set((r, 0), float(g + 1), Role.LABEL)
             rate = a * (b / a) ** ((group - 1) / (count - 1))
             rates.append(s.formula((r, 1), rate, number_format="0.0000"))
-            s.formula((r, 2), If(group.eq(count), b, b / 3), number_format="0.0000")
+            s.formula((r, 2), If(group.eq(count), b, b / div), number_format="0.0000")
         row += 3 + groups
     s.label((row, 0), "disc_train trains the backprop network with the slice(a, b) rates above.")
     s.width(0, 34.0)
