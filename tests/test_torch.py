@@ -11,7 +11,7 @@ from sheetnet.lessons.backprop import BackpropParams
 from sheetnet.lessons.backprop.layout import Layout as BackpropLayout
 from sheetnet.lessons.backprop.layout import samples
 from sheetnet.lessons.digits import DigitsParams
-from sheetnet.lessons.digits.layout import CLASSES, Layout
+from sheetnet.lessons.digits.layout import BATCH_LOSS_COL, CLASSES, OBJECTIVE_COL, Layout
 from sheetnet.lessons.graddesc import GraddescParams
 from sheetnet.lessons.graddesc.layout import blocks
 from sheetnet.lessons.optimizers import OptimizersParams
@@ -90,8 +90,12 @@ def test_digits_training_equals_torch_step_by_step(params):
     worst = 0.0
     for it in lay.iterations:
         rows = torch.tensor(it.images) - 1
-        loss = F.cross_entropy(model(x_all[rows]), y_all[rows])
-        loss = loss + params.wd * sum((p**2).sum() for p in model.parameters())
+        ce = F.cross_entropy(model(x_all[rows]), y_all[rows])
+        loss = ce + params.wd * sum((p**2).sum() for p in model.parameters())
+        # the title row names both: the batch loss, and the objective update() returns
+        title = it.top - 1
+        assert results.get(("train", title, BATCH_LOSS_COL)) == pytest.approx(ce.item(), rel=1e-12)
+        assert results.get(("train", title, OBJECTIVE_COL)) == pytest.approx(loss.item(), rel=1e-12)
         model.zero_grad()
         loss.backward()
         grads = joined((m.weight.grad, m.bias.grad) for m in linears)

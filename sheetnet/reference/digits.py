@@ -12,8 +12,11 @@ import numpy as np
 from ..engine.address import render
 from ..engine.semantics import stored
 from ..lessons.digits.layout import (
+    BATCH_LOSS_COL,
+    BATCH_SIZE_COL,
     CLASSES,
     DATA_FIRST_ROW,
+    OBJECTIVE_COL,
     VALID_FIRST_ROW,
     DigitsParams,
     Layout,
@@ -101,8 +104,13 @@ def expected_cells(p: DigitsParams) -> Cells:
         put(cells, "train", lay.weights_top(0) - 1, lay.w2t, steps[0]["start"][1][:, :-1].T)
     for it, st in zip(lay.iterations, steps):
         top, rows = it.top - 1, it.top + 1
-        cells["train", render(top, 5)] = float(st["batch"])
-        cells["train", render(top, 7)] = float(st["mean"])
+        cells["train", render(top, BATCH_SIZE_COL)] = float(st["batch"])
+        cells["train", render(top, BATCH_LOSS_COL)] = float(st["mean"])
+        squares = 0.0  # SUMSQ: each layer's block, row by row, left to right
+        for w in st["start"]:
+            for v in w.ravel():
+                squares += v * v
+        cells["train", render(top, OBJECTIVE_COL)] = float(st["mean"]) + stored(p.wd) * squares
         put(cells, "train", rows, 1, st["label"][:, None])
         columns = [("x", lay.pix), ("z", lay.z), ("max", lay.max), ("exp", lay.e),
                    ("sum", lay.sum), ("p", lay.prob), ("onehot", lay.onehot),

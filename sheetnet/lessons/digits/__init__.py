@@ -119,7 +119,7 @@ EXERCISES = (
         2,
     ),
     Exercise(
-        "loss", "train", "loss",
+        "loss", "train", "image loss",
         "DE19: the cross-entropy -ln of the probability of the true class (label $B19, "
         "probabilities $CK19:$CT19); fill it down the batch",
         "INDEX($CK19:$CT19,1,$B19+1) picks the true class's probability; LN, not LOG",

@@ -219,9 +219,9 @@ class Layout:
         per_image = 1 + self.pixels + 4 * CLASSES + 3 + CLASSES + 5 * h
         if h:
             params = h * (self.pixels + 1) + CLASSES * (h + 1)
-            per_iteration = 2 * params + h * CLASSES + 2
+            per_iteration = 2 * params + h * CLASSES + 3
         else:
-            per_iteration = 2 * CLASSES * (self.pixels + 1) + 2
+            per_iteration = 2 * CLASSES * (self.pixels + 1) + 3
         train = sum(len(it.images) * per_image + per_iteration for it in self.iterations)
         epochs = self.p.epochs
         valid = self.p.valid * (self.pixels + 1 + epochs * (3 * CLASSES + 5 + 2 * h)) + 2 * epochs
@@ -263,8 +263,9 @@ def valid_left(lay: Layout, epoch: int) -> int:
     return lay.pix + lay.pixels + 1 + epoch * (lay.epoch_cols + 1)
 
 
-# an iteration's title row on the train sheet: the batch size and loss, after their headers
-BATCH_SIZE_COL, BATCH_LOSS_COL = 5, 7
+# an iteration's title row on the train sheet: the batch size, the batch loss (the mean
+# cross-entropy) and the objective (+ wd * the sum of squared weights), after their headers
+BATCH_SIZE_COL, BATCH_LOSS_COL, OBJECTIVE_COL = 5, 7, 9
 # the valid sheet: each epoch's loss and accuracy, under its title, right of its first column
 VALID_LOSS_ROW, VALID_ACCURACY_ROW = 1, 2
 

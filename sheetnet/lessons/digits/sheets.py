@@ -23,6 +23,7 @@ from ...engine import (
     match,
     max_,
     sumproduct,
+    sumsq,
 )
 from ...engine.workbook import Chart, Series
 from ..network import (
@@ -46,6 +47,7 @@ from .layout import (
     CLASSES,
     DATA_FIRST_ROW,
     FIRST_WEIGHT_ROW,
+    OBJECTIVE_COL,
     VALID_ACCURACY_ROW,
     VALID_FIRST_ROW,
     VALID_LOSS_ROW,
@@ -244,6 +246,7 @@ def _train(wb: Workbook, p: DigitsParams, lay: Layout, images: Images) -> Traini
     s.freeze = (0, 2)
     s.width(0, 9.0, 1)
     s.width(lay.pix, 6.5, max(lay.end_col, lay.w2t + CLASSES if lay.hidden else 0))
+    s.width(BATCH_SIZE_COL - 1, 10.0, OBJECTIVE_COL)  # the title row's names and numbers
     return training
 
 
@@ -271,6 +274,7 @@ def _iteration(
     s.set((top, 3), float(it.epoch + 1), Role.HEADER)
     s.header((top, BATCH_SIZE_COL - 1), "batch size")
     s.header((top, BATCH_LOSS_COL - 1), "batch loss")
+    s.header((top, OBJECTIVE_COL - 1), "objective")
     rows = top + 2
     h = lay.hidden
     heads = (
@@ -284,7 +288,7 @@ def _iteration(
         + ["sum"]
         + [f"p {k}" for k in range(CLASSES)]
         + [f"y {k}" for k in range(CLASSES)]
-        + ["loss"]
+        + ["image loss"]
         + [f"dL/dlogit {k}" for k in range(CLASSES)]
         + [f"dL/da1·unit {k}" for k in range(h)]
         + [f"ReLU'·unit {k}" for k in range(h)]
@@ -332,7 +336,24 @@ def _iteration(
             number_format=WEIGHT, prob_format=PROB)  # fmt: skip
     one_hot(Y, label, note("onehot"))
     cross_entropy(L, P, label, note("loss"), WEIGHT)
-    loss = s.formula((top, BATCH_LOSS_COL), average(L.range), number_format=WEIGHT)
+    loss = s.formula(
+        (top, BATCH_LOSS_COL),
+        average(L.range),
+        number_format=WEIGHT,
+        note="the batch loss: the mean of the images' cross-entropy (column loss), without "
+        "weight decay"
+        if first
+        else None,
+    )
+    s.formula(
+        (top, OBJECTIVE_COL),
+        loss + wd * sumsq(*(layer.range for layer in params.layers)),
+        number_format=WEIGHT,
+        note="the objective the gradients descend: batch loss + wd * (every weight and bias "
+        "squared, summed); the notebook's update() returns this"
+        if first
+        else None,
+    )
     training.batch_loss.append(loss)
     logit_grad(D, P, Y, batch, note("delta"), WEIGHT)
     deltas = [D]  # dL/d(each layer's outputs), last layer first
