@@ -40,6 +40,30 @@ def test_slice_b_gives_b_over_10_as_later_fastai_does():
     assert last == pytest.approx([0.05, 0.05, 0.5], rel=1e-15)
 
 
+def test_an_epoch_of_29_points_is_29_6_or_1_iterations(default):
+    """batch_size: batches of 1, 5 and 29 over 29 points make 29, INT(33/5) = 6 (the
+    last holds 4 points) and 1 iterations an epoch; epoch 2 of the mini-batch starts at
+    iteration 7 with point 1 again."""
+    from sheetnet.lessons.optimizers.layout import (
+        BATCH_RUN_COLUMNS,
+        batch_run_left,
+        batch_run_top,
+    )
+
+    top = batch_run_top(OptimizersParams())
+    counts = [default.get(("batch_size", top - 3, batch_run_left(r) + 3)) for r in range(3)]
+    assert counts == [29.0, 6.0, 1.0]
+
+    def cell(name, t):
+        return default.get(
+            ("batch_size", top + t, batch_run_left(1) + BATCH_RUN_COLUMNS.index(name))
+        )
+
+    assert [cell("first", t) for t in range(7)] == [1.0, 6.0, 11.0, 16.0, 21.0, 26.0, 1.0]
+    assert cell("last", 5) == 29.0
+    assert [cell("epoch", t) for t in (5, 6)] == [1.0, 2.0]
+
+
 def test_lr_find_schedule_and_stop_are_fastai_v1s(default):
     """lr_i = start * (end/start)^(i/num_it) (fastai's annealing_exp); the finder stops
     the first time the smoothed loss exceeds 4x the best so far, after that step."""

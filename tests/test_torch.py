@@ -359,3 +359,43 @@ def test_regularisation_runs_are_torch_gradient_descent_with_weight_decay_both_w
             opt.step()
             stepped.append(w.detach().clone())
         np.testing.assert_allclose(torch.stack(stepped).numpy(), want, rtol=1e-12, atol=scale)
+
+
+@pytest.mark.parametrize("params", [OptimizersParams(iterations=4, batch_epochs=3)])
+def test_batch_size_runs_are_torch_sgd_over_epochs_of_batches(params):
+    """batch_size's three runs: torch.optim.SGD on mse over the points in order, batches
+    of 1, of --batch-size and of all, the last batch of an epoch short: a and b after
+    every iteration, and the loss on all points, equal the sheet's."""
+    from sheetnet.lessons.optimizers.layout import (
+        BATCH_RUN_COLUMNS,
+        batch_run_left,
+        batch_run_top,
+        batch_sizes,
+    )
+    from sheetnet.reference.optimizers import data_xy
+
+    _, results = compute("optimizers", params)
+    x_all, y_all = (torch.tensor(v) for v in data_xy(params))
+    n, top = len(x_all), batch_run_top(params)
+    for r, b in enumerate(batch_sizes(params)):
+        ab = torch.tensor([params.init_a, params.init_b], requires_grad=True)
+        opt = torch.optim.SGD([ab], lr=params.batch_lr, foreach=False)
+        row = top
+        for _epoch in range(params.batch_epochs):
+            for first in range(0, n, b):
+                x, y = x_all[first : first + b], y_all[first : first + b]
+                loss = ((ab[0] * x + ab[1] - y) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                left = batch_run_left(r)
+
+                def cell(name, row=row, left=left):
+                    return results.get(("batch_size", row, left + BATCH_RUN_COLUMNS.index(name)))
+
+                assert cell("loss") == pytest.approx(loss.item(), rel=1e-12)
+                assert cell("a'") == pytest.approx(ab[0].item(), rel=1e-12)
+                assert cell("b'") == pytest.approx(ab[1].item(), rel=1e-12)
+                every = ((ab[0] * x_all + ab[1] - y_all) ** 2).mean().item()
+                assert cell("loss, all points") == pytest.approx(every, rel=1e-12)
+                row += 1

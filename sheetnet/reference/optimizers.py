@@ -21,6 +21,7 @@ from ..engine.errors import NA
 from ..lessons.backprop.layout import BackpropParams
 from ..lessons.backprop.layout import Layout as BackpropLayout
 from ..lessons.optimizers.layout import (
+    BATCH_RUN_COLUMNS,
     BATCH_TOP,
     DATA_FIRST_ROW,
     DISC_TABLE,
@@ -31,6 +32,11 @@ from ..lessons.optimizers.layout import (
     OPTIMIZERS,
     RUN_TOP,
     OptimizersParams,
+    batch_epoch_top,
+    batch_run_left,
+    batch_run_top,
+    batch_sizes,
+    iterations_per_epoch,
 )
 from .backprop import train_cells
 from .ops import Cells, dot, total
@@ -268,11 +274,62 @@ def expected_cells(p: OptimizersParams) -> Cells:
             for t, loss in enumerate(cols["loss"]):
                 cells["race", render(3 + t, (1 if side == 0 else race_left) + j)] = loss
             left = right + 1
+    _batch_size(cells, p)
     _ema_bias(cells)
     _lr_find(cells, p)
     _one_cycle(cells, p)
     _discriminative(cells, p.slice_div)
     return cells
+
+
+def batch_size_run(p: OptimizersParams, b: int) -> dict[str, list[float]]:
+    """One run of the batch_size sheet: the steps of batches of b, epoch after epoch, in
+    the spreadsheet's order of operations (a SUMPRODUCT adds point by point)."""
+    x, y = data_xy(p)
+    n = len(x)
+    k = float(int((n + b - 1.0) / b))
+    a, bb = p.init_a, p.init_b
+    out: dict[str, list[float]] = {name: [] for name in BATCH_RUN_COLUMNS[1:]}
+    for t in range(1, int(k) * p.batch_epochs + 1):
+        done = float(int((t - 1) / k))
+        first = (t - 1 - k * done) * b + 1
+        last = min(first + b - 1, float(n))
+        mask = [1.0 if first <= i + 1 <= last else 0.0 for i in range(n)]
+        error = [a * x[i] + bb - y[i] for i in range(n)]
+        size = last - first + 1
+        loss = ga = gb = 0.0
+        for i in range(n):
+            loss += mask[i] * error[i] * error[i]
+            ga += mask[i] * error[i] * x[i]
+            gb += mask[i] * error[i]
+        ga, gb = 2 * ga / size, 2 * gb / size
+        new_a, new_b = a - p.batch_lr * ga, bb - p.batch_lr * gb
+        every = 0.0
+        for i in range(n):
+            e = new_a * x[i] + new_b - y[i]
+            every += e * e
+        row = [done + 1, first, last, a, bb, loss / size, ga, gb, new_a, new_b, every / n]
+        for name, value in zip(BATCH_RUN_COLUMNS[1:], row):
+            out[name].append(float(value))
+        a, bb = new_a, new_b
+    return out
+
+
+def _batch_size(cells: Cells, p: OptimizersParams) -> None:
+    n = len(p.x_values())
+    cells["batch_size", "E1"] = float(n)
+    top, run_top = batch_epoch_top(), batch_run_top(p)
+    for r, b in enumerate(batch_sizes(p)):
+        left = batch_run_left(r)
+        k = iterations_per_epoch(p, b)
+        cells["batch_size", render(run_top - 3, left + 3)] = float(k)
+        columns = batch_size_run(p, b)
+        for j, name in enumerate(BATCH_RUN_COLUMNS[1:], start=1):
+            for t, value in enumerate(columns[name]):
+                cells["batch_size", render(run_top + t, left + j)] = value
+        every = columns["loss, all points"]
+        for e in range(p.batch_epochs):
+            cells["batch_size", render(top + e, 1 + r)] = every[(e + 1) * k - 1]
 
 
 def _ema_bias(cells: Cells) -> None:

@@ -15,6 +15,7 @@ from .layout import (
     RUN_TOP,
     SUGGESTED_LR,
     OptimizersParams,
+    iterations_per_epoch,
     one_cycle_loss_col,
     race_col,
 )
@@ -81,6 +82,11 @@ def front(p: OptimizersParams) -> Front:
             "weight by about the rate per step,",
             "whatever the gradient, and a rate small enough for sgd is a crawl for them (not "
             "a worse method: the wrong rate for it).",
+            f"batch_size trains one line {p.batch_epochs} epochs three ways: an epoch is one "
+            f"pass over the {p.rows} points, an iteration one step, so batches of 1 make "
+            f"{iterations_per_epoch(p, 1)} iterations an epoch,",
+            f"batches of {p.batch_size} make {iterations_per_epoch(p, p.batch_size)} and the "
+            "whole set 1 (the lesson's 50,000 images in batches of 100: 500).",
             "ema_bias shows why Adam corrects its averages; lr_find finds a rate; one_cycle "
             "anneals rate and momentum;",
             "discriminative gives each layer group its own rate.",
@@ -91,6 +97,8 @@ def front(p: OptimizersParams) -> Front:
             "eps, wd: set adam's and adamw's wd to 0 and the two agree).",
             "lr_find!B1 and D1 bound the finder's range; one_cycle!B1 is lr_max; "
             "discriminative!B1 and D1 are slice(a, b).",
+            "batch_size!C1 is its learning rate: above 1e-4 SGD's single points (x near 100) "
+            "overshoot, while the whole set still converges.",
         ],
         charts(p),
     )

@@ -48,6 +48,33 @@ BATCH_TOP = 3  # batches: the first iteration's row (0-based)
 RUN_TOP = 5  # an optimizer sheet's first iteration row (0-based)
 MAX_ITERATIONS = 20_000
 MAX_BATCH = 1_000
+# batch_size: the per-epoch table from row 4, then the three runs side by side below it
+BATCH_RUN_COLUMNS = ("t", "epoch", "first", "last", "a", "b", "loss", "dL/da", "dL/db",
+                     "a'", "b'", "loss, all points")  # fmt: skip
+
+
+def batch_sizes(p: OptimizersParams) -> tuple[int, int, int]:
+    """SGD, the mini-batch, the whole set."""
+    return 1, p.batch_size, p.rows
+
+
+def iterations_per_epoch(p: OptimizersParams, b: int) -> int:
+    return (p.rows + b - 1) // b
+
+
+def batch_epoch_top() -> int:
+    return 3
+
+
+def batch_run_top(p: OptimizersParams) -> int:
+    """The runs' first iteration row: below the epoch table, a title, a count and headers."""
+    return batch_epoch_top() + p.batch_epochs + 5
+
+
+def batch_run_left(r: int) -> int:
+    return r * (len(BATCH_RUN_COLUMNS) + 1)
+
+
 RACE_TOP = 3  # race: the first step's row (0-based), under the headers
 SUGGESTED_LR = "O3"  # lr_find: a tenth of the rate at the lowest smoothed loss
 
@@ -101,6 +128,15 @@ class OptimizersParams(LessonParams):
         "the other sheets start at torch's 0",
     )
     lr_max: float = param(1.0, check=positive, help="one_cycle: the peak learning rate")
+    batch_epochs: int = param(
+        10, kind=INT, check=at_least(1), help="batch_size: epochs of each of its three runs"
+    )
+    batch_lr: float = param(
+        5e-5,
+        check=positive,
+        help="batch_size: the one learning rate of its runs (SGD's single points with x near "
+        "100 diverge above 1e-4)",
+    )
     slice_div: float = param(
         3.0,
         check=positive,
@@ -149,7 +185,11 @@ class OptimizersParams(LessonParams):
         discriminative, points = 50, 1
         data = 0 if self.data is not None else self.rows  # y = b + x*a, unless given
         fixed = ema_bias + disc_train + discriminative + points + data
-        return runs + race + batches + lr_find + one_cycle + fixed
+        sizes = batch_sizes(self)
+        per_row = len(BATCH_RUN_COLUMNS) - 1  # all but t
+        batch = 1 + sum(1 + iterations_per_epoch(self, b) * self.batch_epochs * per_row
+                        for b in sizes) + len(sizes) * self.batch_epochs  # fmt: skip
+        return runs + race + batches + lr_find + one_cycle + fixed + batch
 
     @property
     def rows(self) -> int:

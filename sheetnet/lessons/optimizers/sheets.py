@@ -29,6 +29,7 @@ from ...engine import (
 from ...engine.workbook import Chart, Series
 from ..backprop.layout import Layout as BackpropLayout
 from ..training import add_points, train_network
+from .batch_size import Points, add_batch_size, batch_size_charts
 from .layout import (
     BATCH_TOP,
     DATA_FIRST_ROW,
@@ -50,13 +51,14 @@ from .runs import OPTIMIZER_RUNS, Run, Start, Value, adam, batch_columns
 
 def build(p: OptimizersParams) -> Workbook:
     wb = Workbook(title="optimizers")
-    start = _data(wb, p)
+    start, points = _data(wb, p)
     race = wb.add_sheet("race")  # its shared rate first: every optimizer sheet reads it
     note = "every optimizer's right-hand run uses this rate"
     shared_lr = race.input("C1", p.shared_lr, note=note)
     runs = {name: _optimizer(wb, p, name, start, shared_lr.fixed()) for name in OPTIMIZERS}
     _race(race, p, runs)
     wb.move_sheet("race", after=OPTIMIZERS[-1])
+    add_batch_size(wb, p, points, (start.a, start.b))
     _ema_bias(wb)
     _lr_find(wb, p, start)
     _one_cycle(wb, p, start)
@@ -64,7 +66,7 @@ def build(p: OptimizersParams) -> Workbook:
     return wb
 
 
-def _data(wb: Workbook, p: OptimizersParams) -> Start:
+def _data(wb: Workbook, p: OptimizersParams) -> tuple[Start, Points]:
     s = wb.add_sheet("data")
     s.label("A1", "b")
     b = s.input("C1", p.true_b, note="the true intercept b").fixed()
@@ -77,10 +79,10 @@ def _data(wb: Workbook, p: OptimizersParams) -> Start:
     s.header((DATA_FIRST_ROW - 1, 0), "point")
     s.header((DATA_FIRST_ROW - 1, 1), "x")
     s.header((DATA_FIRST_ROW - 1, 2), "y")
-    xs, ys = [], []
+    numbers, xs, ys = [], [], []
     for i, x_value in enumerate(p.x_values()):
         r = DATA_FIRST_ROW + i
-        s.set((r, 0), float(i + 1), Role.LABEL)
+        numbers.append(s.set((r, 0), float(i + 1), Role.LABEL))
         x = s.input((r, 1), x_value, note="x: the original's points" if i == 0 else None)
         if p.data is not None:
             y = s.input((r, 2), float(p.data[i][1]), note="y: your data" if i == 0 else None)
@@ -89,8 +91,13 @@ def _data(wb: Workbook, p: OptimizersParams) -> Start:
         xs.append(x)
         ys.append(y)
     s.freeze = (DATA_FIRST_ROW, 0)
-    x, y = _batches(wb, p, Range(xs[0], xs[-1]).fixed(), Range(ys[0], ys[-1]).fixed())
-    return Start(start_a, start_b, x, y)
+
+    def column(cells: list[Ref]) -> Range:
+        return Range(cells[0], cells[-1]).fixed()
+
+    points = Points(column(numbers), column(xs), column(ys))
+    x, y = _batches(wb, p, points.x, points.y)
+    return Start(start_a, start_b, x, y), points
 
 
 def batch_rows(p: OptimizersParams) -> int:
@@ -550,6 +557,7 @@ def charts(p: OptimizersParams) -> list[Chart]:
               "step", "loss (log scale)", shared, log_y=True),
         Chart("Each optimizer at its own learning rate: batch loss", "step",
               "loss (log scale)", own, log_y=True),
+        *batch_size_charts(p),
         ema_chart(),
         lr_find_chart(p),
         *one_cycle_charts(p),
