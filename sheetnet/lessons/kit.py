@@ -28,6 +28,9 @@ class Front:
     teaches: Sequence[str]  # two or three lines
     change: Sequence[str]  # which yellow cells to change, and what to watch
     charts: Sequence[Chart] = field(default_factory=tuple)
+    # (sheet, A1) of text cells the lesson computes (a sentence that depends on its
+    # results): the front shows each, by a formula copying it, under `teaches`
+    said: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
 LEGEND = (
@@ -53,6 +56,9 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     row = 2
     for line in front.teaches:
         s.label((row, 0), line)
+        row += 1
+    for sheet, a1 in front.said:
+        s.formula((row, 0), wb[sheet].ref(a1))
         row += 1
     row += 1
     s.header((row, 0), "colours")
