@@ -10,6 +10,7 @@ import pytest
 from sheetnet.lessons.finetune import FinetuneParams
 from sheetnet.lessons.finetune.layout import (
     GROUP_ROWS,
+    MOVED_COL,
     PIXELS,
     SCALE,
     W1,
@@ -60,8 +61,10 @@ def test_a_frozen_body_is_exactly_the_pretrained_body(small):
         if lay.stage(st.number) == 1:
             assert np.array_equal(body, pretrained)
             assert small.get(("finetune", st.top, 5)) == 0.0  # the block's body lr
+            assert small.get(("finetune", st.top, MOVED_COL)) == 0.0  # "body moved"
         else:
             assert not np.array_equal(body, pretrained)
+            assert small.get(("finetune", st.top, MOVED_COL)) > 0.0
 
 
 def test_slice_over_two_groups_is_lo_for_the_body_and_hi_for_the_head(small):

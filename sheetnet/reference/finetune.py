@@ -23,6 +23,7 @@ from ..lessons.finetune.layout import (
     GROUP_ROWS,
     HEAD_LR_COL,
     LOSS_COL,
+    MOVED_COL,
     NEW_CLASSES,
     ONEHOT,
     SCALE,
@@ -266,6 +267,9 @@ def expected_cells(p: FinetuneParams) -> Cells:
         cells["finetune", render(row, 4)] = rate
     _section(cells, "finetune", lay.finetune, lay.finetune.start, tuned_start, True, head=False)
     _put_run(cells, "finetune", lay.finetune, r["finetune"])
+    for st, f in zip(lay.finetune.steps, r["finetune"]):
+        change = (f["new"][0] - tuned_start[0]).ravel()
+        cells["finetune", render(st.top, MOVED_COL)] = float(total(change * change))
     _section(cells, "scratch", lay.scratch, lay.scratch.start, scratch_start, True)
     _put_run(cells, "scratch", lay.scratch, r["scratch"])
     for sheet, run in (("finetune", lay.finetune), ("scratch", lay.scratch)):

@@ -41,6 +41,7 @@ ONEHOT = PIX + PIXELS
 COUNT_CELL = (1, CLASS)  # data!D2: how many training images you have
 # run sheets: the title row of a block
 STEP_COL, STAGE_COL, BODY_LR_COL, HEAD_LR_COL, LOSS_COL = 1, 3, 5, 7, 9
+MOVED_COL = 11  # finetune: how far the body has moved from the pretrained weights
 # run sheets' columns of a block's image rows
 Z1 = 2
 # the parameter sections: W1 | b1 from column C, a gap, W2 | b2, a gap, W2 turned
@@ -291,7 +292,7 @@ class Layout:
         data = n + p.valid + p.pretrain * self.big_classes + n * c + 1
         pretrain = h * self.big_classes + self.pretrain.cells(2)
         body = h * (PIXELS + 1)
-        finetune = 2 + body + h * c + self.finetune.cells(3)
+        finetune = 2 + body + h * c + self.finetune.cells(4)
         scratch = body + c * (h + 1) + h * c + self.scratch.cells(3)
         valid = p.valid + 2 * self.epochs * (p.valid * self.eval_cols + 1)
         progress = 4 * self.epochs + 2 + len(self.pretrain.steps)

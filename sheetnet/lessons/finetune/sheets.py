@@ -53,6 +53,7 @@ from .layout import (
     HEAD_LR_COL,
     IMAGE,
     LOSS_COL,
+    MOVED_COL,
     NEW_CLASSES,
     ONEHOT,
     PIX,
@@ -517,6 +518,17 @@ def _finetune(
     trained = Trained(pretrained.wd)
     title = _run_title(stage_rates, stage, images.count)
     _steps(s, run, start, _yours(images), title, trained)
+    pretrained_body = start.body.fixed().range
+    for st, after in zip(run.steps, trained.after):
+        s.header((st.top, MOVED_COL - 1), "body moved")
+        change = after.body.range - pretrained_body
+        s.formula(
+            (st.top, MOVED_COL),
+            sumproduct(change, change),
+            note="the sum of the body's squared changes since pretraining: 0 while it is frozen"
+            if st.number == 0
+            else None,
+        )
     _widths(s, run)
     return trained, start
 
