@@ -54,8 +54,8 @@ def front(p: FinetuneParams) -> Front:
             f"{lay.epochs} epochs; valid scores both after every epoch.",
         ],
         [
-            "finetune!C1 is the body's rate in stage 1: 0 is what freezing means; try 0.5 "
-            "and watch the body's weights move.",
+            "finetune!C1 is the body's rate in stage 1: 0 is what freezing means (each "
+            "block's 'body moved' stays 0); try 0.05 and watch it move.",
             "finetune!C2 and F2 are slice(lo, hi); scratch!C1 is the rate from scratch: "
             "try to make it win.",
             "With --pretrain-digits 5 the big dataset holds only 0 to 4: the sentence "
