@@ -343,6 +343,109 @@ def _regularisation() -> list[Cell]:
     ]
 
 
+def _finetune() -> list[Cell]:
+    from .lessons.finetune import FinetuneParams
+    from .lessons.finetune.layout import CLASS, DIGIT, PIX, PIXELS, W1, W2, Layout
+
+    params = FinetuneParams(
+        hidden=8, pretrain=100, pretrain_batch=25, pretrain_epochs=2, per_class=3, valid=40,
+        frozen=2, unfrozen=3,
+    )  # fmt: skip
+    lay, h = Layout(params), params.hidden
+
+    def span(top: int, left: int, rows: int, cols: int) -> str:
+        return f"{address.render(top, left)}:{address.render(top + rows - 1, left + cols - 1)}"
+
+    big = span(lay.big_top, DIGIT, params.pretrain, 1)
+    big_x = span(lay.big_top, PIX, params.pretrain, PIXELS)
+    mine = span(lay.train_top, CLASS, lay.yours, 1)
+    mine_x = span(lay.train_top, PIX, lay.yours, PIXELS)
+    body = span(lay.pretrain.start, W1, h, PIXELS + 1)
+    old_head = span(lay.pretrain.start, W2, lay.big_classes, h + 1)
+    new_head = span(lay.finetune.start, W2, 5, h + 1)
+    names = ("hidden", "pretrain", "pretrain_batch", "pretrain_epochs", "per_class", "valid",
+             "frozen", "unfrozen")  # fmt: skip
+    options = ", ".join(f"{k}={getattr(params, k)}" for k in names)
+    return [
+        (
+            "markdown",
+            "# Fine-tuning: a new head, freeze, unfreeze, slice(lo, hi)\n\n"
+            "fastai fine-tunes a pretrained model by replacing its head (`create_head`), "
+            "training the head alone with the body frozen (`learn.freeze()`), then every "
+            "layer with discriminative rates (`learn.unfreeze()`, `lr=slice(lo, hi)`). The "
+            "workbook does it cell by cell on 8x8 digits. Here torch does it with "
+            "`requires_grad=False` and one parameter group per layer group, from the "
+            "workbook's start weights and images: every epoch's loss must be the sheet's.",
+        ),
+        (
+            "code",
+            f'wb = sn.build("finetune", {options})\n'
+            'progress = wb.frame("progress")\nprogress.iloc[:, :6].dropna()',
+        ),
+        (
+            "code",
+            "p = wb.params\n"
+            f'x_big = torch.tensor(wb.values("data", "{big_x}"))\n'
+            f'y_big = torch.tensor(wb.values("data", "{big}")[:, 0]).long()\n'
+            f'x = torch.tensor(wb.values("data", "{mine_x}"))\n'
+            f'y = torch.tensor(wb.values("data", "{mine}")[:, 0]).long()\n'
+            "\n"
+            "def linear(values):\n"
+            "    layer = torch.nn.Linear(values.shape[1] - 1, values.shape[0])\n"
+            "    with torch.no_grad():\n"
+            "        layer.weight.copy_(torch.tensor(values[:, :-1]))\n"
+            "        layer.bias.copy_(torch.tensor(values[:, -1]))\n"
+            "    return layer\n"
+            "\n"
+            "def fit(model, x, y, opt):\n"
+            "    loss = F.cross_entropy(model(x), y)\n"
+            "    w2 = sum((q ** 2).sum() for q in model.parameters())\n"
+            "    opt.zero_grad()\n"
+            "    (loss + p.wd * w2).backward()\n"
+            "    opt.step()\n"
+            "    return loss.item()\n"
+            "\n"
+            f'body = linear(wb.values("pretrain", "{body}"))\n'
+            f'head = linear(wb.values("pretrain", "{old_head}"))\n'
+            "model = torch.nn.Sequential(body, torch.nn.ReLU(), head)\n"
+            "opt = torch.optim.SGD(model.parameters(), lr=p.lr)\n"
+            "losses = []\n"
+            "for epoch in range(p.pretrain_epochs):  # the data sheet's order every epoch\n"
+            "    for first in range(0, p.pretrain, p.pretrain_batch):\n"
+            "        rows = slice(first, first + p.pretrain_batch)\n"
+            "        losses.append(fit(model, x_big[rows], y_big[rows], opt))\n"
+            'agree(progress["batch loss"].dropna(), losses, "pretraining: every batch loss")',
+        ),
+        (
+            "code",
+            f'new_head = linear(wb.values("finetune", "{new_head}"))  # create_head\n'
+            "model = torch.nn.Sequential(body, torch.nn.ReLU(), new_head)\n"
+            "body.requires_grad_(False)  # learn.freeze()\n"
+            "opt = torch.optim.SGD(new_head.parameters(), lr=p.head_lr)\n"
+            "tuned = [fit(model, x, y, opt) for _ in range(p.frozen)]\n"
+            "body.requires_grad_(True)  # learn.unfreeze(); lr=slice(lo, hi): even_mults\n"
+            "rates = [p.lo * (p.hi / p.lo) ** (i / (2 - 1)) for i in range(2)]\n"
+            'groups = [{"params": body.parameters(), "lr": rates[0]},\n'
+            '          {"params": new_head.parameters(), "lr": rates[1]}]\n'
+            "opt = torch.optim.SGD(groups, lr=rates[1])\n"
+            "tuned += [fit(model, x, y, opt) for _ in range(p.unfrozen)]\n"
+            'agree(progress["fine-tuned: training loss"].dropna(), tuned, '
+            '"fine-tuned: every epoch\'s loss")',
+        ),
+        (
+            "code",
+            "# from scratch: the pretraining's random start for the body, the same new head\n"
+            f'body = linear(wb.values("pretrain", "{body}"))\n'
+            f'new_head = linear(wb.values("finetune", "{new_head}"))\n'
+            "model = torch.nn.Sequential(body, torch.nn.ReLU(), new_head)\n"
+            "opt = torch.optim.SGD(model.parameters(), lr=p.scratch_lr)\n"
+            "scratch = [fit(model, x, y, opt) for _ in range(p.frozen + p.unfrozen)]\n"
+            'agree(progress["from scratch: training loss"].dropna(), scratch, '
+            '"from scratch: every epoch\'s loss")',
+        ),
+    ]
+
+
 NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
     "entropy": _entropy,
     "graddesc": _graddesc,
@@ -350,6 +453,7 @@ NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
     "backprop": _backprop,
     "optimizers": _optimizers,
     "regularisation": _regularisation,
+    "finetune": _finetune,
 }
 
 

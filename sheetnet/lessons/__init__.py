@@ -9,7 +9,7 @@ import sys
 import types
 from typing import Any
 
-from . import backprop, digits, entropy, graddesc, optimizers, regularisation
+from . import backprop, digits, entropy, finetune, graddesc, optimizers, regularisation
 from .contract import Lesson
 
 LESSONS: dict[str, Lesson] = {
@@ -21,6 +21,7 @@ LESSONS: dict[str, Lesson] = {
         backprop.LESSON,
         optimizers.LESSON,
         regularisation.LESSON,
+        finetune.LESSON,
     )
 }
 

@@ -46,6 +46,9 @@ class Front:
     teaches: Sequence[str]  # two or three lines
     change: Sequence[str]  # which yellow cells to change, and what to watch
     charts: Sequence[Chart] = field(default_factory=tuple)
+    # (sheet, A1) of text cells the lesson computes (a sentence that depends on its
+    # results): the front shows each, by a formula copying it, under `teaches`
+    said: Sequence[tuple[str, str]] = field(default_factory=tuple)
 
 
 LEGEND = (
@@ -71,6 +74,9 @@ def finish(wb: Workbook, lesson: Lesson, params: Any) -> Workbook:
     row = 2
     for line in front.teaches:
         s.label((row, 0), line)
+        row += 1
+    for sheet, a1 in front.said:
+        s.formula((row, 0), wb[sheet].ref(a1))
         row += 1
     row += 1
     s.header((row, 0), "colours")
@@ -162,8 +168,12 @@ def print_front(s: Sheet) -> None:
     per_page = int(PAGE_HEIGHT * 100 / s.print_scale // ROW_HEIGHT)
     s.page_breaks, start = [], 0
     for row in anchors[1:]:
-        if row + CHART_HIGH - start > per_page:
-            start = row - 2  # in the gap above the chart: none of its frame on the page before
+        limit = per_page - (1 if start == 0 and s.title_cells else 0)  # the title is taller
+        if row + CHART_HIGH - start > limit:
+            # in the gap above the chart (none of its frame on the page before), and no
+            # later than the page's last row
+            gap = row - (CHART_ROWS - CHART_HIGH)
+            start = max(gap, min(row - 2, start + limit))
             s.page_breaks.append(start)
     s.print_areas = [(0, 0, max([rows] + [a + CHART_HIGH for a in anchors]) - 1, last_col)]
 
