@@ -234,9 +234,9 @@ def verdict(ft: float, sc: float, gain: float, lay: Layout) -> str:
 
     if gain > 0:
         return (
-            f"Pretraining helps here: after {lay.epochs} epochs on your {lay.yours} images "
-            f"the fine-tuned network is right on {pct(ft)}% of your validation images, the "
-            f"one trained from scratch on {pct(sc)}%: {pct(gain)} percentage points more."
+            f"Pretraining helps here: after {lay.epochs} epochs on your {lay.yours} images, "
+            f"fine-tuned is right on {pct(ft)}% of the validation images, from scratch on "
+            f"{pct(sc)}%: {pct(gain)} points more."
         )
     if gain == 0:
         return (
@@ -244,9 +244,9 @@ def verdict(ft: float, sc: float, gain: float, lay: Layout) -> str:
             "of your validation images."
         )
     return (
-        f"Here pretraining does not help: from scratch is right on {pct(sc)}% of your "
-        f"validation images, the fine-tuned network on {pct(ft)}%: the big dataset's "
-        "features do not fit your digits."
+        f"Here pretraining does not help: from scratch is right on {pct(sc)}% of the "
+        f"validation images, fine-tuned on {pct(ft)}%: the big dataset's features do not "
+        "fit your digits."
     )
 
 

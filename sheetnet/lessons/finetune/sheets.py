@@ -581,7 +581,7 @@ def _valid(
 ) -> list[list[Ref]]:
     s = wb.add_sheet("valid")
     s.label(
-        "A1",
+        "A2",  # row 1 holds each epoch's title from column D: here the text runs on
         "Your validation images: each network after each epoch, on images it never trained "
         "on. a1 = MAX(SUMPRODUCT(pixels, W1 row) + b1, 0); prediction = the largest logit's "
         "class.",
@@ -690,14 +690,14 @@ def _verdict(ft: Ref, sc: Ref, gain: Ref, lay: Layout) -> If:
 
     epochs, n = lay.epochs, lay.yours
     helps = _cat(
-        f"Pretraining helps here: after {epochs} epochs on your {n} images the "
-        "fine-tuned network is right on ",
+        f"Pretraining helps here: after {epochs} epochs on your {n} images, fine-tuned "
+        "is right on ",
         pct(ft),
-        "% of your validation images, the one trained from scratch on ",
+        "% of the validation images, from scratch on ",
         pct(sc),
         "%: ",
         pct(gain),
-        " percentage points more.",
+        " points more.",
     )
     same = _cat(
         "Here pretraining makes no difference: both networks are right on ",
@@ -707,7 +707,7 @@ def _verdict(ft: Ref, sc: Ref, gain: Ref, lay: Layout) -> If:
     hurts = _cat(
         "Here pretraining does not help: from scratch is right on ",
         pct(sc),
-        "% of your validation images, the fine-tuned network on ",
+        "% of the validation images, fine-tuned on ",
         pct(ft),
         "%: the big dataset's features do not fit your digits.",
     )
