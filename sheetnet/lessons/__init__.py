@@ -9,7 +9,7 @@ import sys
 import types
 from typing import Any
 
-from . import backprop, digits, entropy, graddesc, optimizers
+from . import backprop, conv, digits, entropy, graddesc, optimizers
 from .contract import Lesson
 
 LESSONS: dict[str, Lesson] = {
@@ -20,6 +20,7 @@ LESSONS: dict[str, Lesson] = {
         digits.LESSON,
         backprop.LESSON,
         optimizers.LESSON,
+        conv.LESSON,
     )
 }
 
