@@ -54,7 +54,7 @@ def front(p: ConvParams) -> Front:
             "differences; valid, confusion, draw: how well it reads digits.",
         ],
         [
-            "train!C1 is the learning rate: try 0.2 or 1 and watch the loss chart below.",
+            "train!C1 is the learning rate: try 0.1 or 0.6 and watch the loss chart below.",
             "train!F1 is the weight decay; rebuild with --dropout 0.25 to see dropout's masks.",
             "draw: type numbers into the yellow grid and watch the probabilities.",
         ],

@@ -47,6 +47,9 @@ DATA_FIRST_ROW = 5  # data!A5: the first image
 VALID_FIRST_ROW = 6  # valid!A6: the first validation image
 MAX_FILTERS = 32
 FILTER_SCALE = 0.5  # the starting filters' standard deviation
+# the filters' starting bias: blank paper (a window of zeros) gives z = bias, so a bias of
+# exactly 0 would sit on ReLU's kink there, where no slope exists to check or follow
+FILTER_BIAS = 0.1
 # the gradient check: these weights of filter 1 (0-based positions in its row of 9 + bias)
 CHECKED = (0, 4, 8, 9)
 CHECK_TOP = 3  # gradcheck!A4: the table's headers
@@ -71,7 +74,7 @@ class ConvParams(LessonParams):
     )
     epochs: int = param(3, kind=INT, check=at_least(1), help="passes over the training images")
     batch_size: int = param(5, kind=INT, check=at_least(1), help="images per mini-batch")
-    lr: float = param(0.5, check=positive, help="learning rate")
+    lr: float = param(0.3, check=positive, help="learning rate")
     wd: float = param(
         1e-5, check=non_negative, help="weight decay: 2*wd*p is added to every parameter's gradient"
     )
@@ -331,16 +334,16 @@ class Layout:
         return self.maps + self.features + 3 * CLASSES + 2 + 3
 
     def start_weights(self) -> list[np.ndarray]:
-        """The filters (F, 9 + 1) and the dense layer (10, F*P*P + 1), bias column last
-        (zeros): seeded normal weights, the filters with standard deviation 0.5, the
-        dense layer with sqrt(1 / its inputs)."""
+        """The filters (F, 9 + 1) and the dense layer (10, F*P*P + 1), bias column last:
+        seeded normal weights, the filters with standard deviation 0.5 and bias 0.1, the
+        dense layer with sqrt(1 / its inputs) and bias 0."""
         rng = np.random.default_rng([self.p.seed, 2])
         n = self.features
         out = []
-        for rows, cols, scale in ((self.filters, K * K, FILTER_SCALE),
-                                  (CLASSES, n, np.sqrt(1.0 / n))):  # fmt: skip
+        for rows, cols, scale, bias in ((self.filters, K * K, FILTER_SCALE, FILTER_BIAS),
+                                        (CLASSES, n, np.sqrt(1.0 / n), 0.0)):  # fmt: skip
             w = np.vectorize(stored)(rng.normal(0.0, scale, (rows, cols)))
-            out.append(np.hstack([w, np.zeros((rows, 1))]))
+            out.append(np.hstack([w, np.full((rows, 1), bias)]))
         return out
 
 

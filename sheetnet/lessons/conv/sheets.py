@@ -295,7 +295,9 @@ def _train(wb: Workbook, p: ConvParams, lay: Layout, images: Images) -> Training
     )
     for layer, values in zip(start.layers, lay.start_weights()):
         layer.inputs(
-            values, note="seeded random weights (biases 0): the start", number_format=WEIGHT
+            values,
+            note="seeded random weights (filter biases 0.1, class biases 0): the start",
+            number_format=WEIGHT,
         )
     start.label(s, lay, 0)
     training = Training(start.fixed(), drop.fixed(), wd.fixed())
@@ -1035,7 +1037,8 @@ def _gradcheck(wb: Workbook, lay: Layout, training: Training) -> None:
             abs_(slope[q, 0] - bp[q, 0]) / max_(abs_(slope[q, 0]), abs_(bp[q, 0])),
         ),
         number_format="0.0E+00",
-        note="|difference| / the larger: near 1e-9 or below when backprop is right",
+        note="|difference| / the larger: about 1e-6 or less when backprop is right (a tiny "
+        "gradient loses digits to rounding in the difference)",
     )
     s.formula("G2", max_(diff.range), number_format="0.0E+00")
     s.freeze = (CHECK_TOP + 1, 1)
