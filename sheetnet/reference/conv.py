@@ -258,6 +258,7 @@ def _draw(cells: Cells, p: ConvParams, lay: Layout, ws: list[np.ndarray]) -> Non
         put(cells, "draw", top + 4, left, values)
         left += values.shape[1]
     cells["draw", render(top + 6, lay.pix)] = float(f["pred"][0])
+    put(cells, "draw", 2, lay.side + 4, f["p"][0][:, None])
 
 
 def _gradcheck(cells: Cells, p: ConvParams, lay: Layout, st: dict) -> None:

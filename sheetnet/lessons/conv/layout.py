@@ -316,7 +316,7 @@ class Layout:
         progress = len(self.iterations) + 2 * epochs
         filters = 2 * self.filters * K * K  # before and after, as pictures
         confusion = CLASSES * CLASSES
-        draw = self.pixels + self.predict_cells(False) + 1
+        draw = self.pixels + self.predict_cells(False) + 1 + CLASSES  # + probabilities again
         return (
             train
             + valid

@@ -754,9 +754,9 @@ def _look(wb: Workbook, lay: Layout, training: Training) -> None:
             "z = SUMPRODUCT(the 3x3 window of the image, the filter) + bias",
             HIDE,
         )
-        a = _picture(s, top, cols["a"], C, C, "a = ReLU(z)")
+        a = _picture(s, top, cols["a"], C, C, "a = ReLU(z)", diverging=False)
         a.fill_like(max_(z[0, 0], 0), None, HIDE)
-        m = _picture(s, top, cols["m"], P, P, "m: 2x2 max-pool")
+        m = _picture(s, top, cols["m"], P, P, "m: max-pool", diverging=False)
         m.fill(lambda i, j, a=a: max_(a.part(2 * i, 2 * j, 2, 2).range), None, HIDE)
         dm = _picture(s, top, cols["dm"], P, P, "dL/dm")
         dmf = first.dm.fixed()
@@ -799,8 +799,8 @@ def _filters(wb: Workbook, lay: Layout, training: Training) -> None:
     s = wb.add_sheet("filters")
     s.label(
         "A1",
-        "Each filter's 3x3 weights as a picture, before and after training: red weights "
-        "light up where the pixel is dark ink, blue ones where it is not.",
+        "Each filter's 3x3 weights as a picture, before and after training: a red weight "
+        "raises the feature map where its pixel has ink, a blue one lowers it.",
     )
     for which, (title, section) in enumerate(
         (("before training", training.start), ("after training", training.after[-1].fixed()))
@@ -868,6 +868,16 @@ def _draw(wb: Workbook, p: ConvParams, lay: Layout, scale: Ref, final: Section) 
     s.header((top + 4, 0), "your digit")
     s.header((top + 6, 0), "prediction")
     s.formula((top + 6, lay.pix), out["pred"][0, 0])
+    # the probabilities again beside the grid, where the eye is
+    s.header((1, side + 3), "digit")
+    s.header((1, side + 4), "probability")
+    for k in range(CLASSES):
+        s.set((2 + k, side + 3), float(k), Role.HEADER)
+    probs = Block(s, 2, side + 4, CLASSES, 1)
+    probs.fill(lambda k, _: out["p"].fixed()[0, k], number_format=PROB)
+    s.color_scales.append((2, side + 4, 1 + CLASSES, side + 4, False))
+    s.width(side + 3, 7.0)
+    s.width(side + 4, 11.0)
     s.width(0, 12.0)
     s.width(1, 4.0, side)
     s.width(lay.pix, 9.0, lay.pix + len(heads))
@@ -1047,4 +1057,5 @@ def _gradcheck(wb: Workbook, lay: Layout, training: Training) -> None:
     s.width(5, 19.0)
     t.freeze = (NUDGED_TOP + 1, 2)
     t.width(0, 22.0)
-    t.width(4, 9.0, label.left + 2)
+    t.width(4, 9.0, label.left + 1)
+    t.width(objective.left, 14.0)
