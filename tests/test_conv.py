@@ -16,6 +16,7 @@ from sheetnet.lessons.conv.layout import Layout
 from sheetnet.lessons.digits.data import Table, builtin
 from sheetnet.pipeline import compute
 from sheetnet.reference.conv import predict, train
+from sheetnet.verify.check import check_lesson
 from sheetnet.verify.roundtrip import compare_file
 
 PARAMS = [
@@ -132,6 +133,10 @@ def test_a_learners_csv_of_4x4_images_builds_and_compares(tmp_path):
     assert got.exit_code == 0, got.output
     result = compare_file(out / "conv.xlsx")
     assert result.ok, result.report.render()
+    table = Table(np.array([r[0] for r in rows]), np.array([r[1:] for r in rows], dtype=float))
+    params = ConvParams(data=table, train=6, valid=3, batch_size=3, epochs=1, filters=2)
+    report = check_lesson("conv", params)  # 2x2 feature maps, one pooled value each
+    assert report.ok, report.render()
 
 
 def test_an_odd_feature_map_is_refused(tmp_path):

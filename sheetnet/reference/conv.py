@@ -25,9 +25,11 @@ from ..lessons.conv.layout import (
     ConvParams,
     K,
     Layout,
+    draw_top,
     filters_at,
     look_band_top,
     look_cols,
+    objective_top,
     valid_left,
     valid_result,
 )
@@ -223,11 +225,10 @@ def _look(cells: Cells, lay: Layout, st: dict) -> None:
     cols = look_cols(lay)
     img = st["x"][0].reshape(S, S)
     w = st["start"][0]
-    band0 = look_band_top(lay, 0) + 1
-    put(cells, "look", band0, cols["image"], img)
     for f in range(lay.filters):
         top = look_band_top(lay, f) + 1
         filt = w[f, :-1].reshape(K, K)
+        put(cells, "look", top, cols["image"], img)
         put(cells, "look", top, cols["filter"], filt)
         cells["look", render(top, cols["bias"])] = float(w[f, -1])
         z = np.array([[dot(img[r : r + K, c : c + K].reshape(-1), filt.reshape(-1)) + w[f, -1]
@@ -248,7 +249,7 @@ def _look(cells: Cells, lay: Layout, st: dict) -> None:
 
 def _draw(cells: Cells, p: ConvParams, lay: Layout, ws: list[np.ndarray]) -> None:
     first = as_stored(p.images.pixels[p.train])
-    top = 3 + lay.side
+    top = draw_top(lay)
     x = (first / lay.scale)[None, :]
     put(cells, "draw", top + 1, lay.pix, x)
     f = predict(x, ws, lay)
@@ -297,7 +298,7 @@ def _gradcheck(cells: Cells, p: ConvParams, lay: Layout, st: dict) -> None:
             put(cells, "nudged", rows, col, values)
             col += values.shape[1]
         objective = total(loss) / b + wd * total(filt * filt)
-        cells["nudged", render(body + q, col + 1)] = float(objective)
+        cells["nudged", render(objective_top(lay) + q, col + 1)] = float(objective)
         objectives.append(objective)
     rows = CHECK_TOP + 1
     grad = st["grad"][0][0]

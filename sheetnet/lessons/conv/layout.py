@@ -293,7 +293,7 @@ class Layout:
     def look_cells(self) -> int:
         C, P, F = self.conv, self.pooled, self.filters
         per_filter = K * K + 1 + 2 * C * C + P * P + P * P + P * P + 2 * C * C + K * K
-        return self.pixels + F * per_filter
+        return F * (self.pixels + per_filter)  # each band shows the image again
 
     @property
     def check_cells(self) -> int:
@@ -375,6 +375,18 @@ def look_cols(lay: Layout) -> dict[str, int]:
         out[name] = col
         col += width + 1
     return out
+
+
+def draw_top(lay: Layout) -> int:
+    """0-based row of the draw sheet's title of the flattened pixels: below the grid and
+    below the probabilities listed beside it (rows 3 to 12)."""
+    return max(3 + lay.side, 3 + CLASSES)
+
+
+def objective_top(lay: Layout) -> int:
+    """0-based first row of the nudged sheet's objectives (a row per pass), below the
+    passes so that each reads rows above it."""
+    return NUDGED_TOP + 1 + 2 * len(CHECKED) * len(lay.iterations[0].images) + 2
 
 
 def filters_at(lay: Layout, which: int, f: int) -> tuple[int, int]:

@@ -60,9 +60,11 @@ from .layout import (
     Iteration,
     K,
     Layout,
+    draw_top,
     filters_at,
     look_band_top,
     look_cols,
+    objective_top,
     valid_left,
     valid_result,
 )
@@ -77,6 +79,8 @@ NOTES = {
     "z": "convolution: SUMPRODUCT of the 3x3 window of pixels under this position with the "
     "filter, row by row (three rows of three), + the filter's bias",
     "a": "ReLU: MAX(z, 0)",
+    "fused": "the convolution (three SUMPRODUCTs, window row by filter row, + bias) and its "
+    "ReLU in one cell, MAX(..., 0): predicting needs no z of its own",
     "m": "2x2 max-pool: the largest of the four ReLU outputs in this window",
     "mask": "dropout mask, drawn from the seed: 1 keeps the feature, 0 drops it",
     "h": "inverted dropout: m * mask / (1 - p). Dividing the kept features by 1 - p keeps "
@@ -349,7 +353,7 @@ def _forward_maps(
             conv = _conv(X, W, f, r, lay.side)
             target.fill_like(
                 conv if fused is not None else max_(conv, 0),
-                NOTES["z"] if f == r == 0 else None,
+                (NOTES["z"] if fused is not None else NOTES["fused"]) if f == r == 0 else None,
                 number_format,
             )
     if fused is not None:
@@ -556,7 +560,7 @@ def _route(WIN: Block, DM: Block, lay: Layout, col: int) -> Expr:
 def prediction_heads(lay: Layout, *tail: str) -> list[str]:
     """Headers of the columns `_predict` writes."""
     return [
-        *map_names(lay, "a"),
+        *map_names(lay, "conv+ReLU"),
         *(f"m {t}" for t in feature_names(lay)),
         *(f"logit {k}" for k in range(CLASSES)),
         "max",
@@ -736,13 +740,12 @@ def _look(wb: Workbook, lay: Layout, training: Training) -> None:
     cols = look_cols(lay)
     x = first.x.fixed()
     start = training.start.filters
-    band0 = look_band_top(lay, 0) + 1
-    img = _picture(s, band0, cols["image"], S, S, "the image", diverging=False)
-    img.fill(lambda r, c: x[0, r * S + c], NOTES["pixel"], HIDE)
-    win = img.fixed()
     for f in range(lay.filters):
         top = look_band_top(lay, f) + 1
         s.header((top - 2, 0), f"filter {f + 1}")
+        img = _picture(s, top, cols["image"], S, S, "the image", diverging=False)
+        img.fill(lambda r, c: x[0, r * S + c], NOTES["pixel"] if f == 0 else None, HIDE)
+        win = img.fixed()
         filt = _picture(s, top, cols["filter"], K, K, f"filter {f + 1}")
         filt.fill(lambda r, c, f=f: start[f, r * K + c], number_format=WEIGHT)
         s.header((top - 1, cols["bias"]), "bias")
@@ -857,7 +860,7 @@ def _draw(wb: Workbook, p: ConvParams, lay: Layout, scale: Ref, final: Section) 
         note="starts as the first validation image; type your own",
     )
     s.color_scales.append((2, 1, 1 + side, side, False))
-    top = 3 + side
+    top = draw_top(lay)
     s.header((top, 0), "pixels, scaled, in one row")
     flat = Block(s, top + 1, lay.pix, 1, lay.pixels)
     flat.fill(lambda _, j: grid.fixed()[j // side, j % side] / scale, number_format=PIXEL)
@@ -974,7 +977,7 @@ def _gradcheck(wb: Workbook, lay: Layout, training: Training) -> None:
     fr = filt.fixed_col()
     for r in range(C):
         a1.part(0, r * C, n_rows, C).fill_like(max_(_conv(x, fr, 0, r, lay.side), 0), None, WEIGHT)
-    a1.headers([f"a f1 ({r + 1},{c + 1})" for r in range(C) for c in range(C)])
+    a1.headers([f"conv+ReLU f1 ({r + 1},{c + 1})" for r in range(C) for c in range(C)])
     feats.part(0, 0, n_rows, P2).fill_columns(
         lambda col: _pool(a1, lay.conv, lay.pooled, col),
         "filter 1's pool from the nudged map; the other "
@@ -1017,8 +1020,11 @@ def _gradcheck(wb: Workbook, lay: Layout, training: Training) -> None:
         t.header((top, block.left), text)
     e.headers([f"exp {k}" for k in range(CLASSES)])
 
-    objective = Block(t, body, label.left + 2, passes, 1)
-    t.header((top, objective.left), "objective")
+    objective = Block(t, objective_top(lay), label.left + 2, passes, 1)
+    t.header((objective.top - 1, objective.left), "objective")
+    for q in range(passes):
+        t.header((objective.top + q, 0), names[q // 2])
+        t.label((objective.top + q, 1), "+h" if q % 2 == 0 else "-h")
     wd = training.wd
     objective.fill(
         lambda q, _: (
