@@ -446,6 +446,73 @@ def _finetune() -> list[Cell]:
     ]
 
 
+def _conv() -> list[Cell]:
+    from .lessons.conv import ConvParams
+    from .lessons.conv.layout import CLASSES, FIRST_PARAM_ROW, K, Layout
+
+    params = ConvParams(epochs=1, train=20, valid=10, batch_size=5)
+    lay = Layout(params)
+    r = FIRST_PARAM_ROW - 1
+
+    def span(col: int, rows: int, cols: int) -> str:
+        return f"{address.render(r, col)}:{address.render(r + rows - 1, col + cols - 1)}"
+
+    F_, S = lay.filters, lay.side
+    return [
+        (
+            "markdown",
+            "# A convolutional network, cell by cell and in PyTorch\n\n"
+            "`F.conv2d` with 3x3 filters, ReLU, `F.max_pool2d(2)`, a linear layer and "
+            "`F.cross_entropy`, with the notebook's weight decay: the workbook computes "
+            "every step in formulas (SUMPRODUCT over each window, MAX over each pool "
+            "window). Torch starts from the workbook's parameters and takes its batches; "
+            "each batch loss must be the sheet's.",
+        ),
+        (
+            "code",
+            f'wb = sn.build("conv", epochs={params.epochs}, train={params.train}, '
+            f"valid={params.valid}, batch_size={params.batch_size})\n"
+            'progress = wb.frame("progress")\nprogress',
+        ),
+        (
+            "code",
+            f'filters = wb.values("train", "{span(lay.filt, F_, K * K + 1)}")  '
+            "# a row per filter: 3x3 weights, bias\n"
+            f'dense = wb.values("train", "{span(lay.dense, CLASSES, lay.features + 1)}")  '
+            "# a row per class\n"
+            f"wf = torch.tensor(filters[:, :-1].reshape({F_}, 1, {K}, {K}), requires_grad=True)\n"
+            "bf = torch.tensor(filters[:, -1], requires_grad=True)\n"
+            "wl = torch.tensor(dense[:, :-1], requires_grad=True)\n"
+            "bl = torch.tensor(dense[:, -1], requires_grad=True)\n"
+            "parameters = (wf, bf, wl, bl)\n"
+            'lr = wb.values("train", "C1")[0, 0]\nwd = wb.values("train", "F1")[0, 0]\n'
+            "lr, wd",
+        ),
+        (
+            "code",
+            'train = wb.frame("train")\n'
+            'rows = train[pd.to_numeric(train["image"], errors="coerce").notna()]\n'
+            'pixels = [c for c in rows.columns if c.startswith("x")]\n'
+            "batch_size = wb.params.batch_size\n"
+            "losses = []\n"
+            "for start_row in range(0, len(rows), batch_size):\n"
+            "    batch = rows.iloc[start_row:start_row + batch_size]\n"
+            f"    x = torch.tensor(batch[pixels].to_numpy(dtype=float)).reshape(-1, 1, {S}, {S})\n"
+            '    y = torch.tensor(batch["label"].to_numpy(dtype=float)).long()\n'
+            "    features = F.max_pool2d(F.relu(F.conv2d(x, wf, bf)), 2).flatten(1)\n"
+            "    loss = F.cross_entropy(F.linear(features, wl, bl), y)\n"
+            "    losses.append(loss.item())\n"
+            "    for p in parameters:\n"
+            "        p.grad = None\n"
+            "    (loss + wd * sum((p ** 2).sum() for p in parameters)).backward()\n"
+            "    with torch.no_grad():\n"
+            "        for p in parameters:\n"
+            "            p -= lr * p.grad\n"
+            'agree(progress["batch loss"].dropna(), losses, "batch loss, every iteration")',
+        ),
+    ]
+
+
 NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
     "entropy": _entropy,
     "graddesc": _graddesc,
@@ -454,6 +521,7 @@ NOTEBOOKS: dict[str, Callable[[], list[Cell]]] = {
     "optimizers": _optimizers,
     "regularisation": _regularisation,
     "finetune": _finetune,
+    "conv": _conv,
 }
 
 

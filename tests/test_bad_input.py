@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from sheetnet.cli import main
 from sheetnet.export.fingerprint import untouched
+from sheetnet.lessons import LESSONS
 
 
 def run(*args: object):
@@ -126,7 +127,9 @@ def test_bad_parameters(tmp_path, args, message):
         (["build", "graddesc", "--rows", "5", "--data", "x.csv"], "cannot be combined with --data"),
         (
             ["build", "entropy", "--epochs", "5"],
-            "--epochs is an option of graddesc, digits, not of entropy",
+            "--epochs is an option of "
+            + ", ".join(n for n, lesson in LESSONS.items() if "epochs" in lesson.option_names())
+            + ", not of entropy",
         ),
         (["frobnicate"], "No such command 'frobnicate'"),
         (["compare"], "Missing argument 'FILE'"),

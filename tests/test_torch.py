@@ -6,10 +6,14 @@ import math
 
 import numpy as np
 import pytest
+from test_conv import blank_paper
 
 from sheetnet.lessons.backprop import BackpropParams
 from sheetnet.lessons.backprop.layout import Layout as BackpropLayout
 from sheetnet.lessons.backprop.layout import samples
+from sheetnet.lessons.conv import ConvParams
+from sheetnet.lessons.conv.layout import K
+from sheetnet.lessons.conv.layout import Layout as ConvLayout
 from sheetnet.lessons.digits import DigitsParams
 from sheetnet.lessons.digits.layout import BATCH_LOSS_COL, CLASSES, OBJECTIVE_COL, Layout
 from sheetnet.lessons.graddesc import GraddescParams
@@ -399,3 +403,91 @@ def test_batch_size_runs_are_torch_sgd_over_epochs_of_batches(params):
                 every = ((ab[0] * x_all + ab[1] - y_all) ** 2).mean().item()
                 assert cell("loss, all points") == pytest.approx(every, rel=1e-12)
                 row += 1
+
+
+def conv_grid(results, top: int, left: int, rows: int, cols: int) -> np.ndarray:
+    """Values of the train sheet from 0-based (top, left)."""
+    return np.array(
+        [[results.get(("train", top + i, left + j)) for j in range(cols)] for i in range(rows)]
+    )
+
+
+def conv_section(results, lay: ConvLayout, top: int) -> list[np.ndarray]:
+    """(filters (F, 9 + 1), dense (10, features + 1)) of the section from 1-based row `top`."""
+    return [
+        conv_grid(results, top - 1, lay.filt, lay.filters, K * K + 1),
+        conv_grid(results, top - 1, lay.dense, CLASSES, lay.features + 1),
+    ]
+
+
+# -- the conv lesson: convolution, pool, dropout and dense layer are torch's ----------------
+@pytest.mark.parametrize(
+    "params",
+    [
+        ConvParams(filters=3, epochs=2, batch_size=4, train=10, valid=3, seed=3),
+        ConvParams(filters=2, epochs=1, batch_size=3, train=9, valid=2, lr=0.2, wd=0.05,
+                   seed=8, dropout=0.25),
+        ConvParams(filters=4, epochs=1, batch_size=5, train=10, valid=2, seed=0, dropout=0.5),
+        blank_paper(),
+    ],
+    ids=["plain", "dropout", "dropout-half", "ties"],
+)  # fmt: skip
+def test_conv_training_equals_torch_step_by_step(params):
+    """F.conv2d, ReLU, F.max_pool2d(2), the sheet's dropout masks times 1/(1-p),
+    nn.Linear, F.cross_entropy + wd * sum(p^2), autograd, p -= lr * p.grad, from the
+    workbook's start, batches and masks. Every gradient the sheet shows on its way back
+    (dL/dlogits, dL/dm, dL/dz) and every parameter's gradient and new value agree."""
+    _, results = compute("conv", params)
+    lay = ConvLayout(params)
+    S, n_f = lay.side, lay.filters
+    images = params.images
+    x_all = torch.tensor(np.array(images.pixels[: params.train]) / lay.scale).reshape(-1, 1, S, S)
+    y_all = torch.tensor(images.labels[: params.train])
+    start = conv_section(results, lay, lay.first_block_row - lay.rows - 2)
+    wf = torch.tensor(start[0][:, :-1].reshape(n_f, 1, K, K), requires_grad=True)
+    bf = torch.tensor(start[0][:, -1], requires_grad=True)
+    wd_ = torch.tensor(start[1][:, :-1], requires_grad=True)
+    bd = torch.tensor(start[1][:, -1], requires_grad=True)
+    params_t = (wf, bf, wd_, bd)
+
+    def close(got, expected):
+        np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+    for it in lay.iterations:
+        rows = torch.tensor(it.images) - 1
+        n = len(rows)
+        z = F.conv2d(x_all[rows], wf, bf)
+        z.retain_grad()
+        m = F.max_pool2d(F.relu(z), 2).reshape(n, -1)
+        m.retain_grad()
+        h = m
+        if lay.dropping:
+            mask = torch.tensor(conv_grid(results, it.top + 1, lay.mask, n, lay.features))
+            np.testing.assert_array_equal(mask.numpy(), lay.masks[it.number])
+            h = m * mask / (1 - params.dropout)
+        logits = h @ wd_.T + bd
+        logits.retain_grad()
+        loss = F.cross_entropy(logits, y_all[rows])
+        assert results.get(("train", it.top - 1, 7)) == pytest.approx(loss.item(), rel=1e-12)
+        loss = loss + params.wd * sum((p**2).sum() for p in params_t)
+        for p in params_t:
+            p.grad = None
+        loss.backward()
+        top = it.top + 1
+        close(conv_grid(results, top, lay.delta, n, CLASSES), logits.grad.numpy())
+        close(conv_grid(results, top, lay.dm if lay.dropping else lay.dh, n, lay.features),
+              m.grad.numpy())  # fmt: skip
+        close(conv_grid(results, top, lay.dz, n, lay.maps), z.grad.reshape(n, -1).numpy())
+        grads = conv_section(results, lay, lay.grad_top(it))
+        close(grads[0][:, :-1], wf.grad.reshape(n_f, -1).numpy())
+        close(grads[0][:, -1], bf.grad.numpy())
+        close(grads[1][:, :-1], wd_.grad.numpy())
+        close(grads[1][:, -1], bd.grad.numpy())
+        with torch.no_grad():
+            for p in params_t:
+                p -= params.lr * p.grad
+        new = conv_section(results, lay, lay.new_top(it))
+        close(new[0][:, :-1], wf.reshape(n_f, -1).detach().numpy())
+        close(new[0][:, -1], bf.detach().numpy())
+        close(new[1][:, :-1], wd_.detach().numpy())
+        close(new[1][:, -1], bd.detach().numpy())

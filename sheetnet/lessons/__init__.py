@@ -9,7 +9,7 @@ import sys
 import types
 from typing import Any
 
-from . import backprop, digits, entropy, finetune, graddesc, optimizers, regularisation
+from . import backprop, conv, digits, entropy, finetune, graddesc, optimizers, regularisation
 from .contract import Lesson
 
 LESSONS: dict[str, Lesson] = {
@@ -22,6 +22,7 @@ LESSONS: dict[str, Lesson] = {
         optimizers.LESSON,
         regularisation.LESSON,
         finetune.LESSON,
+        conv.LESSON,
     )
 }
 
