@@ -45,13 +45,19 @@ def front(p: ConvParams) -> Front:
         "A convolutional network learns the digits, every number a formula",
         [
             f"{p.filters} filters of 3x3 slide over each {S}x{S} image ({C}x{C} feature maps), "
-            f"ReLU, a 2x2 max-pool ({P}x{P}){drop}, then a dense layer to 10 classes, softmax "
-            f"and cross-entropy; {p.train} training images, {p.batch_size} per mini-batch, "
-            f"{len(lay.iterations)} iterations over {p.epochs} epochs.",
+            f"ReLU, a 2x2 max-pool ({P}x{P}){drop},",
+            f"then a dense layer to 10 classes, softmax and cross-entropy; {p.train} training "
+            f"images, {p.batch_size} per mini-batch, {len(lay.iterations)} iterations over "
+            f"{p.epochs} epochs.",
             "train: each block is one iteration, forward and then backward in the order the "
-            "chain rule runs, to the filters' gradients; look: one image through the network as "
-            "pictures; filters: before and after; gradcheck: backprop against central "
-            "differences; valid, confusion, draw: how well it reads digits.",
+            "chain rule runs, to the filters' gradients;",
+            "look: one image through the network as pictures; filters: before and after; "
+            "gradcheck: backprop against central differences;",
+            "valid, confusion, draw: how well it reads digits.",
+            "A filter can die: if its ReLU is 0 on every image, its gradient is 0 and it stops "
+            "learning (compare it before and after",
+            "on the filters sheet; a blank map on look). More filters, a smaller rate or "
+            "another seed (--seed) give it a chance.",
         ],
         [
             "train!C1 is the learning rate: try 0.1 or 0.6 and watch the loss chart below.",

@@ -286,10 +286,13 @@ def _train(wb: Workbook, p: ConvParams, lay: Layout, images: Images) -> Training
     s.label(
         "K1",
         "Every block below is one iteration: a mini-batch of images, a row each, through "
-        "convolution, ReLU, max-pool"
-        + (", dropout" if lay.dropping else "")
-        + ", dense layer and softmax, then back again to the filters' gradients and the "
-        "updated parameters. The look sheet draws the first image's row as pictures.",
+        "convolution, ReLU, max-pool" + (", dropout" if lay.dropping else "") + ", dense "
+        "layer and softmax,",
+    )
+    s.label(
+        "K2",
+        "then back again to the filters' gradients and the updated parameters. The look "
+        "sheet draws the first image's row as pictures.",
     )
     start = Section(s, lay, FIRST_PARAM_ROW - 1)
     s.header(

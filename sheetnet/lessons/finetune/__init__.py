@@ -9,7 +9,7 @@ from typing import Any
 from ...engine import address
 from ..contract import Exercise, KeyResult, Lesson, reference
 from ..kit import Front
-from .layout import FinetuneParams, Layout
+from .layout import MOVED_COL, FinetuneParams, Layout
 from .sheets import build, charts
 
 __all__ = ["LESSON", "FinetuneParams", "build"]
@@ -33,12 +33,18 @@ def key_results(p: FinetuneParams) -> list[KeyResult]:
         KeyResult(
             "what pretraining buys", "progress", address.render(*lay.gain_cell), "+0.0%;-0.0%;0.0%"
         ),
+        KeyResult(
+            "body moved in stage 1 (0: frozen)",
+            "finetune",
+            address.render(lay.finetune.steps[p.frozen - 1].top, MOVED_COL),
+            "0.0E+00",
+        ),
     ]
 
 
 def front(p: FinetuneParams) -> Front:
     lay = Layout(p)
-    big = "every digit" if lay.big_classes == 10 else f"the digits 0 to {lay.big_classes - 1}"
+    big = "all ten digits" if lay.big_classes == 10 else f"the digits 0 to {lay.big_classes - 1}"
     return Front(
         "Fine-tuning a pretrained network, every number a formula (fast.ai lesson 5)",
         [

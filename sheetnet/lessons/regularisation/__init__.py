@@ -25,9 +25,9 @@ def key_results(p: RegularisationParams) -> list[KeyResult]:
         for run in chosen:
             where = address.render(last, lay.col(run.degree)[name])
             out.append(KeyResult(f"{what} loss: {run.title}", run.sheet, where))
-    good, low = runs(p)[1], runs(p)[3]
+    low = runs(p)[3]
     verdict = address.render(lay.verdict_row, lay.summary["validation loss"])
-    label = f"validation: degree {low.degree} minus wd {good.wd:g}"  # above 0: decay wins
+    label = f"validation: degree {low.degree} minus good decay"  # above 0: decay wins
     out.append(KeyResult(label, "summary", verdict))
     return out
 

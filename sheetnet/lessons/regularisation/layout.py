@@ -112,8 +112,8 @@ RUN_SHEETS = ("no_decay", "good_decay", "big_decay", "low_degree")
 def runs(p: RegularisationParams) -> list[Run]:
     return [
         Run("no_decay", f"degree {p.degree}, no weight decay", p.degree, 0.0),
-        Run("good_decay", f"degree {p.degree}, weight decay {p.good_wd:g}", p.degree, p.good_wd),
-        Run("big_decay", f"degree {p.degree}, weight decay {p.big_wd:g}", p.degree, p.big_wd),
+        Run("good_decay", f"degree {p.degree}, good weight decay", p.degree, p.good_wd),
+        Run("big_decay", f"degree {p.degree}, too much weight decay", p.degree, p.big_wd),
         Run("low_degree", f"degree {p.low_degree}, no weight decay", p.low_degree, 0.0),
     ]
 

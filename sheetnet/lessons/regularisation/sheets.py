@@ -379,7 +379,6 @@ def charts(p: RegularisationParams) -> list[Chart]:
             "y",
             curves,
             scatter=True,
-            y_range=(-2.0, 2.0),
             x_range=(-1.0, 1.0),
         ),
         Chart("Size of the weights (sum of w²) per step", "step", "sum of w²", sizes, scatter=True),
