@@ -28,12 +28,12 @@ def training_feedback(
         return None
     w = min(window, len(losses)) if window > 0 else max(1, len(losses) // 20)
     means = [sum(losses[i : i + w]) / w for i in range(0, len(losses) - w + 1, w)]
-    first, last = means[0], means[-1]
+    first, last = min(losses[0], means[0]), means[-1]  # the start: before any step moved
     if last >= first:
-        about = f" (averaged over {w} steps)" if w > 1 else ""
+        about = f" (the last {w} steps' mean)" if w > 1 else ""
         return (
-            f"{where}: the loss ended at {last:.4g}, not below where it started "
-            f"({first:.4g}){about}; the steps overshoot: try a smaller learning rate ({option})"
+            f"{where}: the loss ended at {last:.4g}{about}, not below where it started "
+            f"({first:.4g}); the steps overshoot: try a smaller learning rate ({option})"
         )
     tail = means[len(means) // 2 :]
     low, high = min(tail), max(tail)

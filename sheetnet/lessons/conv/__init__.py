@@ -6,7 +6,7 @@ import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import DataRegion, Exercise, KeyResult, Lesson, reference
+from ..contract import DataRegion, Exercise, KeyResult, Lesson, LossSeries, reference
 from ..digits.data import Images
 from ..kit import Front
 from .layout import (
@@ -35,6 +35,13 @@ def key_results(p: ConvParams) -> list[KeyResult]:
         KeyResult("last batch loss", "train", address.render(*batch)),
         KeyResult("gradient check: largest relative difference", "gradcheck", "G2", "0.0E+00"),
     ]
+
+
+def losses(p: ConvParams) -> dict[str, LossSeries]:
+    """The batch losses, judged an epoch at a time: one batch's loss is noisy."""
+    lay = Layout(p)
+    cells = [("train", address.render(it.top - 1, BATCH_LOSS_COL)) for it in lay.iterations]
+    return {"train (batch loss)": LossSeries(cells, window=len(lay.iterations) // p.epochs)}
 
 
 def front(p: ConvParams) -> Front:
@@ -141,6 +148,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("conv"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,

@@ -7,9 +7,9 @@ import dataclasses
 from typing import Any
 
 from ...engine import address
-from ..contract import Exercise, KeyResult, Lesson, reference
+from ..contract import Exercise, KeyResult, Lesson, LossSeries, reference
 from ..kit import Front
-from .layout import MOVED_COL, FinetuneParams, Layout
+from .layout import LOSS_COL, MOVED_COL, FinetuneParams, Layout, Run
 from .sheets import build, charts
 
 __all__ = ["LESSON", "FinetuneParams", "build"]
@@ -40,6 +40,22 @@ def key_results(p: FinetuneParams) -> list[KeyResult]:
             "0.0E+00",
         ),
     ]
+
+
+def losses(p: FinetuneParams) -> dict[str, LossSeries]:
+    """Pretraining's batch losses (an epoch at a time), and each of your runs' losses, a
+    step an epoch; the head's and the body's rates are its options."""
+    lay = Layout(p)
+
+    def cells(sheet: str, run: Run) -> list[tuple[str, str]]:
+        return [(sheet, address.render(st.top, LOSS_COL)) for st in run.steps]
+
+    per_epoch = max(1, len(lay.pretrain.steps) // p.pretrain_epochs)
+    return {
+        "pretrain": LossSeries(cells("pretrain", lay.pretrain), per_epoch, "--lr"),
+        "finetune": LossSeries(cells("finetune", lay.finetune), 0, "--head-lr / --lo / --hi"),
+        "scratch": LossSeries(cells("scratch", lay.scratch), 0, "--scratch-lr"),
+    }
 
 
 def front(p: FinetuneParams) -> Front:
@@ -195,6 +211,7 @@ LESSON = Lesson(
     sheets=build,
     reference=reference("finetune"),
     key_results=key_results,
+    losses=losses,
     examples=examples,
     strategy=strategy,
     front=front,
