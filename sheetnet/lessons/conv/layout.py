@@ -37,7 +37,7 @@ from ..contract import (
     positive,
     seed_range,
 )
-from ..digits.data import Images, Table, builtin, pick, read_digits_csv, scale_of
+from ..digits.data import Images, choose_images, read_digits_csv, scale_of
 
 CLASSES = 10
 K = 3  # the filters' side
@@ -112,20 +112,7 @@ class ConvParams(LessonParams):
             raise ParamError(
                 "batch_size", f"{self.batch_size} is more than the {self.train} training images"
             )
-        if isinstance(self.data, Table) or self.data is None:
-            table = self.data if self.data is not None else builtin()
-            try:
-                chosen = pick(table, self.train, self.valid, self.seed)
-            except ValueError as exc:
-                raise ParamError("train", str(exc)) from None
-            object.__setattr__(self, "_images", chosen)
-            if self.data is not None:
-                object.__setattr__(self, "data", chosen)
-        elif len(self.data.labels) != self.train + self.valid:
-            raise ParamError(
-                "data",
-                f"{len(self.data.labels)} images recorded, {self.train + self.valid} expected",
-            )
+        choose_images(self)
         side = self.images.side
         if side < K + POOL - 1 or (side - K + 1) % POOL:
             raise ParamError(

@@ -11,10 +11,12 @@ import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ...inputs import number, read_text
+from ..contract import ParamError
 
 MAX_IMAGES = 100_000  # rows read from a CSV (more would not fit a workbook anyway)
 MAX_PIXELS = 4_096  # 64 x 64
@@ -152,3 +154,23 @@ def pick(table: Table, train: int, valid: int, seed: int) -> Images:
         tuple(int(table.labels[i]) for i in chosen),
         tuple(tuple(float(v) for v in table.pixels[i]) for i in chosen),
     )
+
+
+def choose_images(params: Any) -> None:
+    """The images a lesson's parameters stand for, chosen once when they are made: from
+    the shipped table or the learner's (`data`), `train` and `valid` of them by `seed`;
+    a recorded choice (an `Images`) must hold that many. ParamError names the option."""
+    data = params.data
+    if isinstance(data, Table) or data is None:
+        table = data if data is not None else builtin()
+        try:
+            chosen = pick(table, params.train, params.valid, params.seed)
+        except ValueError as exc:
+            raise ParamError("train", str(exc)) from None
+        object.__setattr__(params, "_images", chosen)
+        if data is not None:
+            object.__setattr__(params, "data", chosen)
+    elif len(data.labels) != params.train + params.valid:
+        raise ParamError(
+            "data", f"{len(data.labels)} images recorded, {params.train + params.valid} expected"
+        )

@@ -26,6 +26,7 @@ from ...engine import (
     sumsq,
 )
 from ...engine.workbook import Chart, Series
+from ..images import ImageCells, add_images
 from ..network import (
     back_through,
     bias_grad,
@@ -88,7 +89,7 @@ NOTES = {
 def build(p: DigitsParams) -> Workbook:
     lay = Layout(p)
     wb = Workbook(title="digits")
-    images = _data(wb, p, lay)
+    images = add_images(wb, p, lay.side, lay.pixels, lay.scale, DATA_FIRST_ROW)
     training = _train(wb, p, lay, images)
     validation = _valid(wb, p, lay, images, training)
     _progress(wb, p, lay, training, validation)
@@ -97,59 +98,6 @@ def build(p: DigitsParams) -> Workbook:
     _confusion(wb, p, validation)
     _draw(wb, p, lay, images.scale, final)
     return wb
-
-
-@dataclass(frozen=True)
-class Images:
-    """The data sheet's cells the other sheets read: the pixel scale (absolute), and the
-    training and validation images' labels and pixels (a row per image)."""
-
-    scale: Ref
-    train_labels: Block
-    train_pixels: Block
-    valid_labels: Block
-    valid_pixels: Block
-
-
-def _data(wb: Workbook, p: DigitsParams, lay: Layout) -> Images:
-    s = wb.add_sheet("data")
-    s.label(
-        "A1",
-        f"{p.train} training and {p.valid} validation images, "
-        f"{lay.side}x{lay.side} pixels, row by row",
-    )
-    s.label("A2", "pixel scale")
-    scale = s.input(
-        "C2",
-        lay.scale,
-        note="pixels are divided by this to lie in [0, 1] (16 for the 8x8 digits, 255 for MNIST)",
-    )
-    heads = ["image", "split", "from row", "label"] + [f"p{j + 1}" for j in range(lay.pixels)]
-    for j, text in enumerate(heads):
-        s.header((DATA_FIRST_ROW - 2, j), text)
-    images = p.images
-    for i, row in enumerate(images.rows()):
-        r = DATA_FIRST_ROW - 1 + i
-        s.set((r, 0), float(i + 1), Role.LABEL)
-        s.label((r, 1), "train" if i < p.train else "valid")
-        s.set((r, 2), row[0], Role.LABEL)
-    table = Block(s, DATA_FIRST_ROW - 1, 3, len(images.labels), 1 + lay.pixels)
-    table.inputs(
-        [row[1:] for row in images.rows()],
-        note="the images: label, then pixels (change one and the whole training follows)",
-    )
-    s.freeze = (DATA_FIRST_ROW - 1, 4)
-    s.width(0, 7.0, 3)
-    s.width(4, 4.5, 3 + lay.pixels)
-    train = table.part(0, 0, p.train, table.cols)
-    valid = table.part(p.train, 0, p.valid, table.cols)
-    return Images(
-        scale.fixed(),
-        train.part(0, 0, p.train, 1),
-        train.part(0, 1, p.train, lay.pixels),
-        valid.part(0, 0, p.valid, 1),
-        valid.part(0, 1, p.valid, lay.pixels),
-    )
 
 
 class Section:
@@ -210,7 +158,7 @@ class Training:
     after: list[Section] = field(default_factory=list)
 
 
-def _train(wb: Workbook, p: DigitsParams, lay: Layout, images: Images) -> Training:
+def _train(wb: Workbook, p: DigitsParams, lay: Layout, images: ImageCells) -> Training:
     s = wb.add_sheet("train")
     s.label("A1", "learning rate")
     lr = s.input("C1", p.lr, note="lr: change it and every iteration below is recomputed")
@@ -257,7 +205,7 @@ def _iteration(
     params: Section,
     lr: Ref,
     wd: Ref,
-    images: Images,
+    images: ImageCells,
     training: Training,
 ) -> Section:
     """One iteration's block; returns the section of parameters it ends with, and adds
@@ -460,7 +408,7 @@ class Validation:
 
 
 def _valid(
-    wb: Workbook, p: DigitsParams, lay: Layout, images: Images, training: Training
+    wb: Workbook, p: DigitsParams, lay: Layout, images: ImageCells, training: Training
 ) -> Validation:
     s = wb.add_sheet("valid")
     s.label(

@@ -27,7 +27,7 @@ from ...engine.address import MAX_ROWS
 from ...engine.semantics import stored
 from ..contract import INT, LessonParams, ParamError, at_least, non_negative, param, positive
 from ..contract import seed_range as seed_check
-from ..digits.layout import Table, builtin  # the shipped 8x8 digits
+from ..digits.data import Table, builtin  # the shipped 8x8 digits
 
 PIXELS = 64  # 8x8
 SCALE = 16.0  # the shipped digits' pixels are 0..16: the data sheet holds them / 16

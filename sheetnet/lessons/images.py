@@ -1,0 +1,66 @@
+"""The data sheet of digit images, shared by the lessons that learn them (digits, conv):
+a row per image (its number, split, row in the source, label, pixels), the pixel scale,
+and the cells other sheets read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import Block, Ref, Role, Workbook
+
+
+@dataclass(frozen=True)
+class ImageCells:
+    """The data sheet's cells the other sheets read: the pixel scale (absolute), and the
+    training and validation images' labels and pixels (a row per image)."""
+
+    scale: Ref
+    train_labels: Block
+    train_pixels: Block
+    valid_labels: Block
+    valid_pixels: Block
+
+
+def add_images(
+    wb: Workbook, p: Any, side: int, pixels: int, scale: float, first_row: int
+) -> ImageCells:
+    """The data sheet for `p`'s images (`p.images`, `p.train`, `p.valid`), from 1-based row
+    `first_row`."""
+    s = wb.add_sheet("data")
+    s.label(
+        "A1",
+        f"{p.train} training and {p.valid} validation images, {side}x{side} pixels, row by row",
+    )
+    s.label("A2", "pixel scale")
+    scale_cell = s.input(
+        "C2",
+        scale,
+        note="pixels are divided by this to lie in [0, 1] (16 for the 8x8 digits, 255 for MNIST)",
+    )
+    heads = ["image", "split", "from row", "label"] + [f"p{j + 1}" for j in range(pixels)]
+    for j, text in enumerate(heads):
+        s.header((first_row - 2, j), text)
+    images = p.images
+    for i, row in enumerate(images.rows()):
+        r = first_row - 1 + i
+        s.set((r, 0), float(i + 1), Role.LABEL)
+        s.label((r, 1), "train" if i < p.train else "valid")
+        s.set((r, 2), row[0], Role.LABEL)
+    table = Block(s, first_row - 1, 3, len(images.labels), 1 + pixels)
+    table.inputs(
+        [row[1:] for row in images.rows()],
+        note="the images: label, then pixels (change one and the whole training follows)",
+    )
+    s.freeze = (first_row - 1, 4)
+    s.width(0, 7.0, 3)
+    s.width(4, 4.5, 3 + pixels)
+    train = table.part(0, 0, p.train, table.cols)
+    valid = table.part(p.train, 0, p.valid, table.cols)
+    return ImageCells(
+        scale_cell.fixed(),
+        train.part(0, 0, p.train, 1),
+        train.part(0, 1, p.train, pixels),
+        valid.part(0, 0, p.valid, 1),
+        valid.part(0, 1, p.valid, pixels),
+    )
