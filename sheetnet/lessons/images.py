@@ -7,7 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Block, Ref, Role, Workbook
+from ..engine import Block, Ref, Role, Workbook, sumproduct
+
+DIGITS = 10
 
 
 @dataclass(frozen=True)
@@ -64,3 +66,29 @@ def add_images(
         valid.part(0, 0, p.valid, 1),
         valid.part(0, 1, p.valid, pixels),
     )
+
+
+def add_confusion(wb: Workbook, epochs: int, labels: Block, predictions: Block) -> None:
+    """The confusion matrix of the validation images after the last epoch: a SUMPRODUCT
+    of two conditions per cell, rows the true digit, columns the predicted one."""
+    s = wb.add_sheet("confusion")
+    s.label(
+        "A1",
+        f"Validation images after epoch {epochs}: rows are the true digit, "
+        "columns the predicted one; the diagonal is right.",
+    )
+    s.header("A3", "true \\ predicted")
+    truth, preds = labels.col(0).fixed(), predictions.col(0).fixed()
+    for k in range(DIGITS):
+        s.set((2, 1 + k), float(k), Role.HEADER)
+        s.set((3 + k, 0), float(k), Role.HEADER)
+    grid = Block(s, 3, 1, DIGITS, DIGITS)
+    true_k, pred_k = Block(s, 3, 0, DIGITS, 1), Block(s, 2, 1, 1, DIGITS)
+    grid.fill(
+        lambda i, j: sumproduct(
+            (truth.eq(true_k.fixed_col()[i, 0])) * (preds.eq(pred_k.fixed_row()[0, j]))
+        ),
+        note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
+    )
+    s.color_scales.append((3, 1, 3 + DIGITS - 1, DIGITS, False))
+    s.width(0, 16.0)

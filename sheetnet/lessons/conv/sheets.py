@@ -33,7 +33,7 @@ from ...engine import (
     sumsq,
 )
 from ...engine.workbook import Chart, Series
-from ..images import ImageCells, add_images
+from ..images import ImageCells, add_confusion, add_images
 from ..network import (
     bias_grad,
     cross_entropy,
@@ -121,7 +121,8 @@ def build(p: ConvParams) -> Workbook:
     _progress(wb, p, lay, training, validation)
     _look(wb, lay, training)
     _filters(wb, lay, training)
-    _confusion(wb, p, validation)
+    assert validation.predictions is not None
+    add_confusion(wb, p.epochs, validation.labels, validation.predictions)
     _draw(wb, p, lay, images.scale, training.after[-1].fixed())
     _gradcheck(wb, lay, training)
     return wb
@@ -768,32 +769,6 @@ def _filters(wb: Workbook, lay: Layout, training: Training) -> None:
             grid.fill(lambda r, c, f=f, W=W: W[f, r * K + c], number_format=WEIGHT)
     s.width(0, 16.0)
     s.width(1, 8.0, lay.filters * (K + 1))
-
-
-def _confusion(wb: Workbook, p: ConvParams, validation: Validation) -> None:
-    s = wb.add_sheet("confusion")
-    s.label(
-        "A1",
-        f"Validation images after epoch {p.epochs}: rows are the true digit, "
-        "columns the predicted one; the diagonal is right.",
-    )
-    s.header("A3", "true \\ predicted")
-    labels = validation.labels.col(0).fixed()
-    assert validation.predictions is not None
-    preds = validation.predictions.col(0).fixed()
-    for k in range(CLASSES):
-        s.set((2, 1 + k), float(k), Role.HEADER)
-        s.set((3 + k, 0), float(k), Role.HEADER)
-    grid = Block(s, 3, 1, CLASSES, CLASSES)
-    true_k, pred_k = Block(s, 3, 0, CLASSES, 1), Block(s, 2, 1, 1, CLASSES)
-    grid.fill(
-        lambda i, j: sumproduct(
-            (labels.eq(true_k.fixed_col()[i, 0])) * (preds.eq(pred_k.fixed_row()[0, j]))
-        ),
-        note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
-    )
-    s.color_scales.append((3, 1, 3 + CLASSES - 1, CLASSES, False))
-    s.width(0, 16.0)
 
 
 def _draw(wb: Workbook, p: ConvParams, lay: Layout, scale: Ref, final: Section) -> None:

@@ -22,11 +22,10 @@ from ...engine import (
     index,
     match,
     max_,
-    sumproduct,
     sumsq,
 )
 from ...engine.workbook import Chart, Series
-from ..images import ImageCells, add_images
+from ..images import ImageCells, add_confusion, add_images
 from ..network import (
     back_through,
     bias_grad,
@@ -95,7 +94,8 @@ def build(p: DigitsParams) -> Workbook:
     _progress(wb, p, lay, training, validation)
     final = training.after[-1].fixed()
     _templates(wb, lay, final)
-    _confusion(wb, p, validation)
+    assert validation.predictions is not None
+    add_confusion(wb, p.epochs, validation.labels, validation.predictions)
     _draw(wb, p, lay, images.scale, final)
     return wb
 
@@ -521,32 +521,6 @@ def _templates(wb: Workbook, lay: Layout, final: Section) -> None:
         grid.fill(lambda r, c, k=k: W[k, r * side + c], number_format=";;;")
         s.color_scales.append((top, left, top + side - 1, left + side - 1, True))
     s.width(0, 2.0, 5 * (side + 1))
-
-
-def _confusion(wb: Workbook, p: DigitsParams, validation: Validation) -> None:
-    s = wb.add_sheet("confusion")
-    s.label(
-        "A1",
-        f"Validation images after epoch {p.epochs}: rows are the true digit, "
-        "columns the predicted one; the diagonal is right.",
-    )
-    s.header("A3", "true \\ predicted")
-    labels = validation.labels.col(0).fixed()
-    assert validation.predictions is not None
-    preds = validation.predictions.col(0).fixed()
-    for k in range(CLASSES):
-        s.set((2, 1 + k), float(k), Role.HEADER)
-        s.set((3 + k, 0), float(k), Role.HEADER)
-    grid = Block(s, 3, 1, CLASSES, CLASSES)
-    true_k, pred_k = Block(s, 3, 0, CLASSES, 1), Block(s, 2, 1, 1, CLASSES)
-    grid.fill(
-        lambda i, j: sumproduct(
-            (labels.eq(true_k.fixed_col()[i, 0])) * (preds.eq(pred_k.fixed_row()[0, j]))
-        ),
-        note="SUMPRODUCT((label = row's digit) * (prediction = column's digit)): how many images",
-    )
-    s.color_scales.append((3, 1, 3 + CLASSES - 1, CLASSES, False))
-    s.width(0, 16.0)
 
 
 def _draw(wb: Workbook, p: DigitsParams, lay: Layout, scale: Ref, final: Section) -> None:
