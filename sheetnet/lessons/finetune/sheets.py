@@ -417,6 +417,7 @@ def _widths(s: Sheet, run: Run) -> None:
     s.freeze = (0, 2)
     s.width(0, 9.0, 1)
     s.width(2, 7.5, max(run.end_col, run.w2t + run.classes))
+    s.width(MOVED_COL - 1, 11.0)  # "body moved" and the title row's other names
 
 
 def _yours(images: Images) -> Callable[[Step], Batch]:

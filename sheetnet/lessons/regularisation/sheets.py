@@ -254,6 +254,7 @@ def _run(wb: Workbook, p: RegularisationParams, lay: Layout, run: Run, data: Dat
     s.freeze = (RUN_TOP, 1)
     s.width(0, 8.0)
     s.width(1, 10.0, col["end"])
+    s.width(col["valid_loss"], 14.0, col["size"])  # "validation loss", "sum of w²" whole
     s.width(col["diff"], 14.0, col["diff"] + n - 1)
     return Fit(run, wd, W, train_loss, valid_loss, size, Diff)
 
