@@ -485,8 +485,7 @@ def _discriminative(wb: Workbook, p: OptimizersParams) -> None:
     s.label(
         "F1",
         "fastai's slice: slice(a, b) spreads rates geometrically from a to b over the layer "
-        "groups; slice(b) gives b/D2 to every group but the last: 3 in fastai v1 up to "
-        "1.0.28, as the lesson taught; 10 from 1.0.29 and in v2.",
+        "groups; slice(b) gives b/D2 to every group but the last (D2's note: which fastai).",
     )
     table = (("a CNN with 3 groups", 3), ("the network of disc_train: 2 groups", 2))
     row = 2
