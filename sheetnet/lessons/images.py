@@ -1,13 +1,13 @@
-"""The data sheet of digit images, shared by the lessons that learn them (digits, conv):
-a row per image (its number, split, row in the source, label, pixels), the pixel scale,
-and the cells other sheets read."""
+"""What the lessons that learn digit images (digits, conv) write alike: the data sheet (a
+row per image: its number, split, row in the source, label, pixels; the pixel scale),
+the validation images' scaled pixels, the draw sheet's grid and the confusion matrix."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine import Block, Ref, Role, Workbook, sumproduct
+from ..engine import Block, Ref, Role, Sheet, Workbook, sumproduct
 
 DIGITS = 10
 
@@ -22,6 +22,16 @@ class ImageCells:
     train_pixels: Block
     valid_labels: Block
     valid_pixels: Block
+
+
+@dataclass
+class Validation:
+    """Each epoch's validation loss and accuracy; the labels and the last predictions."""
+
+    labels: Block
+    loss: list[Ref] = field(default_factory=list)
+    accuracy: list[Ref] = field(default_factory=list)
+    predictions: Block | None = None
 
 
 def add_images(
@@ -92,3 +102,52 @@ def add_confusion(wb: Workbook, epochs: int, labels: Block, predictions: Block) 
     )
     s.color_scales.append((3, 1, 3 + DIGITS - 1, DIGITS, False))
     s.width(0, 16.0)
+
+
+def add_valid_images(
+    s: Sheet, p: Any, images: ImageCells, top: int, left: int, note: str, number_format: str
+) -> tuple[Block, Block]:
+    """The validation images on sheet `s` from 0-based row `top`: their numbers, labels and
+    scaled pixels (from column `left`), each a formula of the data sheet's cells."""
+    pixels = images.valid_pixels.cols
+    for j, text in enumerate(["image", "label"] + [f"x{j + 1}" for j in range(pixels)]):
+        s.header((top - 1, j), text)
+    for i in range(p.valid):
+        s.set((top + i, 0), float(p.train + i + 1), Role.LABEL)
+    label = Block(s, top, 1, p.valid, 1)
+    label.fill(lambda i, _: images.valid_labels[i, 0])
+    scaled = Block(s, top, left, p.valid, pixels)
+    scaled.fill(lambda i, j: images.valid_pixels[i, j] / images.scale, note, number_format)
+    return label, scaled
+
+
+def add_drawing(
+    wb: Workbook,
+    p: Any,
+    side: int,
+    maximum: float,
+    who: str,
+    top: int,
+    left: int,
+    scale: Ref,
+    number_format: str,
+) -> tuple[Sheet, Block]:
+    """The draw sheet's grid of yellow pixels (the first validation image to start) and,
+    from 0-based row `top`, the same pixels scaled in one row from column `left`."""
+    s = wb.add_sheet("draw")
+    s.label(
+        "A1",
+        f"Draw a digit: type pixel values (0 to {maximum:g}) in the yellow "
+        f"grid; the trained {who}'s probabilities follow.",
+    )
+    grid = Block(s, 2, 1, side, side)
+    first = p.images.pixels[p.train]
+    grid.inputs(
+        [[first[r * side + c] for c in range(side)] for r in range(side)],
+        note="starts as the first validation image; type your own",
+    )
+    s.color_scales.append((2, 1, 1 + side, side, False))
+    s.header((top, 0), "pixels, scaled, in one row")
+    flat = Block(s, top + 1, left, 1, side * side)
+    flat.fill(lambda _, j: grid.fixed()[j // side, j % side] / scale, number_format=number_format)
+    return s, flat

@@ -25,7 +25,14 @@ from ...engine import (
     sumsq,
 )
 from ...engine.workbook import Chart, Series
-from ..images import ImageCells, add_confusion, add_images
+from ..images import (
+    ImageCells,
+    Validation,
+    add_confusion,
+    add_drawing,
+    add_images,
+    add_valid_images,
+)
 from ..network import (
     back_through,
     bias_grad,
@@ -397,16 +404,6 @@ def _predict(
     return out
 
 
-@dataclass
-class Validation:
-    """Each epoch's validation loss and accuracy; the labels and the last predictions."""
-
-    labels: Block
-    loss: list[Ref] = field(default_factory=list)
-    accuracy: list[Ref] = field(default_factory=list)
-    predictions: Block | None = None
-
-
 def _valid(
     wb: Workbook, p: DigitsParams, lay: Layout, images: ImageCells, training: Training
 ) -> Validation:
@@ -417,18 +414,7 @@ def _valid(
         "on. prediction = the class of the largest probability.",
     )
     rows, m = VALID_FIRST_ROW - 1, p.valid
-    for j, text in enumerate(["image", "label"] + [f"x{j + 1}" for j in range(lay.pixels)]):
-        s.header((rows - 1, j), text)
-    for i in range(m):
-        s.set((rows + i, 0), float(p.train + i + 1), Role.LABEL)
-    label = Block(s, rows, 1, m, 1)
-    label.fill(lambda i, _: images.valid_labels[i, 0])
-    pixels = Block(s, rows, lay.pix, m, lay.pixels)
-    pixels.fill(
-        lambda i, j: images.valid_pixels[i, j] / images.scale,
-        number_format=PIXEL,
-        note=NOTES["pixel"],
-    )
+    label, pixels = add_valid_images(s, p, images, rows, lay.pix, NOTES["pixel"], PIXEL)
     validation = Validation(label)
     for epoch in range(p.epochs):
         left = valid_left(lay, epoch)
@@ -524,24 +510,9 @@ def _templates(wb: Workbook, lay: Layout, final: Section) -> None:
 
 
 def _draw(wb: Workbook, p: DigitsParams, lay: Layout, scale: Ref, final: Section) -> None:
-    s = wb.add_sheet("draw")
     side = lay.side
-    s.label(
-        "A1",
-        f"Draw a digit: type pixel values (0 to {lay.scale:g}) in the yellow "
-        "grid; the trained model's probabilities follow.",
-    )
-    grid = Block(s, 2, 1, side, side)
-    first = p.images.pixels[p.train]
-    grid.inputs(
-        [[first[r * side + c] for c in range(side)] for r in range(side)],
-        note="starts as the first validation image; type your own",
-    )
-    s.color_scales.append((2, 1, 1 + side, side, False))
     top = 3 + side
-    s.header((top, 0), "pixels, scaled, in one row")
-    flat = Block(s, top + 1, lay.pix, 1, lay.pixels)
-    flat.fill(lambda _, j: grid.fixed()[j // side, j % side] / scale, number_format=PIXEL)
+    s, flat = add_drawing(wb, p, side, lay.scale, "model", top, lay.pix, scale, PIXEL)
     out = _predict(s, lay, top + 4, 1, lay.pix, flat, final, None)
     heads = prediction_heads(lay, "prediction")
     for j, text in enumerate(heads):
